@@ -1,0 +1,1 @@
+"""The `genimg` command line."""

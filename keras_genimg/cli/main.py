@@ -1,0 +1,58 @@
+"""Entry point of the `genimg` command: parse, dispatch, report errors."""
+
+import argparse
+import os
+import sys
+
+from keras_genimg import __version__
+
+
+class CommandError(Exception):
+    """An error to report to the user as one line, without a traceback."""
+
+
+def build_parser():
+    from keras_genimg.cli import train
+
+    parser = argparse.ArgumentParser(
+        prog="genimg",
+        description=(
+            "Train and sample the keras_genimg image-generation models "
+            "(VAE, DCGAN) with Keras 3."
+        ),
+        epilog="Run 'genimg COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True
+    )
+    train.add_parser(commands)
+    return parser
+
+
+def main(argv=None):
+    """Runs `genimg` with `argv` (default: `sys.argv[1:]`); returns 0.
+
+    Bad arguments or data end the process with exit code 2 and a one-line
+    message on stderr.
+    """
+    # TensorFlow's C++ start-up messages drown the progress bars; a user
+    # can still show them by setting the variable. It must be set before
+    # the parser imports TensorFlow.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except (CommandError, ValueError, FileNotFoundError) as err:
+        message = " ".join(str(err).split()) or repr(err)
+        parser.exit(2, f"genimg {args.command}: error: {message}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, f"genimg {args.command}: interrupted\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""`genimg train`: train a zoo model on a data set and keep what it made."""
+
+import json
+import os
+
+from keras_genimg.models import names
+
+DEFAULT_LATENT_DIMS = {"vae": 16, "dcgan": 100}
+RECONSTRUCTION_BATCH = 32
+
+
+def add_parser(commands):
+    parser = commands.add_parser(
+        "train",
+        help="train a model and write sample grids, model.keras and "
+        "history.json",
+        description=(
+            "Train a model with model.fit. Writes OUT/samples/epoch_NNNN.png "
+            "after every epoch, OUT/model.keras (saved every epoch) and "
+            "OUT/history.json (per-epoch logs)."
+        ),
+    )
+    parser.add_argument("model", choices=names(), help="model to train")
+    parser.add_argument(
+        "--data",
+        default="shapes",
+        metavar="SOURCE",
+        help="'shapes' (built-in, the default), a TensorFlow Datasets name "
+        "('mnist', 'fashion_mnist', 'cifar10', 'tfds:NAME'), a folder of "
+        "MNIST IDX files, a .npz file, or a folder of images",
+    )
+    parser.add_argument("--split", default="train", help="data split")
+    parser.add_argument("--epochs", type=_positive_int, default=10)
+    parser.add_argument("--batch-size", type=_positive_int, default=64)
+    parser.add_argument(
+        "--latent-dim",
+        type=_positive_int,
+        help="latent size (default: 16 for vae, 100 for dcgan)",
+    )
+    parser.add_argument(
+        "--image-size",
+        type=_positive_int,
+        metavar="H",
+        help="resize images to H x H (default: keep the data's size)",
+    )
+    parser.add_argument(
+        "--channels",
+        type=int,
+        choices=(1, 3),
+        help="convert images to 1 (gray) or 3 (RGB) channels",
+    )
+    parser.add_argument(
+        "--limit", type=_positive_int, help="use only the first N images"
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output folder (default: runs/MODEL)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=1,
+        help="Keras fit verbosity: 0 silent, 1 progress bar, 2 one line "
+        "per epoch",
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _positive_int(text):
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer, got {text!r}"
+        )
+    return value
+
+
+def run(args):
+    import keras
+
+    from keras_genimg import callbacks, data, models
+
+    out = args.out or os.path.join("runs", args.model)
+    keras.utils.set_random_seed(args.seed)
+    source = dict(
+        split=args.split,
+        image_size=args.image_size,
+        channels=args.channels,
+        limit=args.limit,
+    )
+    dataset = data.load_images(
+        args.data, batch_size=args.batch_size, seed=args.seed, **source
+    )
+    image_shape = tuple(dataset.element_spec.shape[1:])
+    model = models.get(
+        args.model,
+        image_shape=image_shape,
+        latent_dim=args.latent_dim or DEFAULT_LATENT_DIMS[args.model],
+        seed=args.seed,
+    )
+    model.compile()
+
+    fixed_batch = None
+    if hasattr(model, "reconstruct"):
+        source["limit"] = min(
+            args.limit or RECONSTRUCTION_BATCH, RECONSTRUCTION_BATCH
+        )
+        fixed_batch, _ = data.load_arrays(args.data, **source)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump({k: v for k, v in vars(args).items() if k != "run"}, f)
+    model.fit(
+        dataset,
+        epochs=args.epochs,
+        verbose=args.verbose,
+        shuffle=False,  # the data set shuffles itself
+        callbacks=[
+            callbacks.SampleGrid(
+                os.path.join(out, "samples"),
+                seed=args.seed,
+                reconstruction_images=fixed_batch,
+            ),
+            callbacks.AtomicCheckpoint(os.path.join(out, "model.keras")),
+            callbacks.HistoryJSON(os.path.join(out, "history.json")),
+        ],
+    )
+    print(f"Wrote {out}/samples/, {out}/model.keras and {out}/history.json")

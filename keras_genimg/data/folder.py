@@ -1,0 +1,81 @@
+"""Reading a folder of image files.
+
+The files are read by `keras.utils.image_dataset_from_directory`. When
+every image sits in a subfolder, the subfolders are the classes (labels in
+sorted folder order); otherwise the images are unlabelled.
+"""
+
+import keras
+import tensorflow as tf
+
+from keras_genimg.data.errors import DataSourceError
+
+EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+_COLOR_MODES = {1: "grayscale", 2: "grayscale", 3: "rgb", 4: "rgba"}
+
+
+def load_folder(path, image_size=None, channels=None):
+    """An unbatched dataset of the images found under a folder.
+
+    Args:
+        path: Path. The folder. Images are found in it and in its
+            subfolders, at any depth.
+        image_size: tuple `(height, width)` or None. Size to resize every
+            image to ("area" resampling when shrinking the first image,
+            else bilinear). Defaults to None: the size of the first image.
+        channels: int or None. 1 or 3, or None for the channels of the
+            first image (alpha kept).
+
+    Returns:
+        A `tf.data.Dataset` of `(image, label)`, images float32 in [0, 1]
+        and labels int32, or None when the images are not in class
+        subfolders.
+
+    Example:
+
+    ```python
+    ds = load_folder(Path("faces"), image_size=(64, 64), channels=3)
+    ```
+    """
+    files = sorted(
+        file
+        for file in path.rglob("*")
+        if file.suffix.lower() in EXTENSIONS and file.is_file()
+    )
+    if not files:
+        raise DataSourceError(
+            f"The folder {str(path)!r} holds no images. Accepted "
+            f"extensions: {', '.join(EXTENSIONS)}."
+        )
+    # image_dataset_from_directory ignores top-level images when labels
+    # are inferred, so infer labels only when there are none.
+    labelled = all(file.parent != path for file in files)
+    first = _image_shape(files[0])
+    image_size = tuple(image_size or first[:2])
+    shrinking = all(new <= old for new, old in zip(image_size, first))
+    ds = keras.utils.image_dataset_from_directory(
+        str(path),
+        labels="inferred" if labelled else None,
+        label_mode="int",
+        color_mode=_COLOR_MODES[channels or first[2]],
+        batch_size=None,
+        image_size=image_size,
+        shuffle=False,
+        interpolation="area" if shrinking else "bilinear",
+        verbose=False,
+    )
+    if labelled:
+        return ds.map(lambda x, y: (x / 255.0, y))
+    return ds.map(lambda x: (x / 255.0, None))
+
+
+def _image_shape(file):
+    try:
+        image = tf.io.decode_image(
+            tf.io.read_file(str(file)), expand_animations=False
+        )
+    except tf.errors.OpError as err:
+        raise DataSourceError(
+            f"The image file {str(file)!r} could not be decoded ({err})."
+        ) from err
+    return tuple(int(d) for d in image.shape)

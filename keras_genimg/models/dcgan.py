@@ -1,0 +1,235 @@
+"""Deep convolutional GAN (Radford, Metz & Chintala, 2015)."""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from keras_genimg.models import networks
+from keras_genimg.models.generative_model import (
+    GenerativeModel,
+    to_signed,
+    to_unit,
+)
+
+
+@keras.saving.register_keras_serializable(package="keras_genimg")
+class DCGAN(GenerativeModel):
+    """Deep convolutional GAN trained with `model.fit`.
+
+    Each training step first updates the discriminator on real images
+    labelled real and generated images labelled fake, then updates the
+    generator with the non-saturating loss `-log D(G(z))` on a fresh latent
+    batch. The generator uses BatchNorm and ReLU with a tanh output; the
+    discriminator uses LeakyReLU(0.2) and BatchNorm after every convolution
+    but the first. The networks work in [-1, 1]; the model converts at its
+    boundary, so images going in and out are float32 in [0, 1].
+
+    Logged metrics: `d_loss`, `g_loss`, `real_accuracy` and `fake_accuracy`
+    (the discriminator's accuracy on real and on generated images).
+
+    Reference: Radford, Metz & Chintala, "Unsupervised Representation
+    Learning with Deep Convolutional Generative Adversarial Networks", 2015.
+
+    Args:
+        image_shape: tuple. `(height, width, channels)`, e.g. `(28, 28, 1)`.
+        latent_dim: int. Size of the latent vector. Defaults to 100.
+        filters: int. Width of the networks (discriminator's first layer,
+            generator's last hidden layer). Defaults to 64.
+        label_smoothing: float. One-sided label smoothing: real images are
+            labelled `1 - label_smoothing` for the discriminator.
+            Defaults to 0.0.
+        seed: int or None. Seed of the latent noise drawn during training.
+        **kwargs: passed to `keras.Model`.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras_genimg.models import DCGAN
+    >>> images = np.random.default_rng(0).random((64, 28, 28, 1), "float32")
+    >>> gan = DCGAN(image_shape=(28, 28, 1), latent_dim=32, seed=0)
+    >>> gan.compile()
+    >>> history = gan.fit(images, epochs=1, batch_size=32, verbose=0)
+    >>> sorted(history.history)
+    ['d_loss', 'fake_accuracy', 'g_loss', 'real_accuracy']
+    >>> gan.generate(num_images=4, seed=1).shape
+    (4, 28, 28, 1)
+    """
+
+    def __init__(
+        self,
+        image_shape,
+        latent_dim=100,
+        filters=64,
+        label_smoothing=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(image_shape, latent_dim, seed=seed, **kwargs)
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(
+                "`label_smoothing` must be in [0, 1). "
+                f"Received: {label_smoothing!r}"
+            )
+        self.filters = int(filters)
+        self.label_smoothing = float(label_smoothing)
+
+        # === Layers ===
+        self.generator = networks.build_dcgan_generator(
+            self.image_shape, self.latent_dim, self.filters
+        )
+        self.discriminator = networks.build_dcgan_discriminator(
+            self.image_shape, self.filters
+        )
+
+        # === Metrics ===
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.real_accuracy = keras.metrics.BinaryAccuracy(
+            name="real_accuracy", threshold=0.0
+        )
+        self.fake_accuracy = keras.metrics.BinaryAccuracy(
+            name="fake_accuracy", threshold=0.0
+        )
+        # The networks are built above, so the model is too.
+        self.built = True
+
+    @property
+    def metrics(self):
+        return [
+            self.d_loss_tracker,
+            self.g_loss_tracker,
+            self.real_accuracy,
+            self.fake_accuracy,
+        ]
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Configures training.
+
+        Args:
+            d_optimizer: optimizer of the discriminator. Defaults to
+                `Adam(2e-4, beta_1=0.5)`.
+            g_optimizer: optimizer of the generator, also available as
+                `model.optimizer`. Defaults to `Adam(2e-4, beta_1=0.5)`.
+            **kwargs: passed to `keras.Model.compile` (`jit_compile`,
+                `steps_per_execution`, `run_eagerly`, ...).
+        """
+        self.d_optimizer = keras.optimizers.get(
+            d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
+        )
+        super().compile(
+            optimizer=g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5),
+            **kwargs,
+        )
+
+    @property
+    def g_optimizer(self):
+        """The generator's optimizer (the same object as `optimizer`)."""
+        return self.optimizer
+
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        if config:
+            config["g_optimizer"] = config.pop("optimizer")
+            config["d_optimizer"] = keras.saving.serialize_keras_object(
+                self.d_optimizer
+            )
+        return config
+
+    def build_optimizers(self):
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.optimizer.build(self.generator.trainable_variables)
+
+    # === Forward passes ===
+
+    def call(self, z, training=False):
+        """Generates images in [0, 1] from latent vectors."""
+        return self.latent_to_images(z, training=training)
+
+    def latent_to_images(self, z, training=False):
+        return ops.cast(
+            to_unit(self.generator(z, training=training)), "float32"
+        )
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        """Sigmoid cross-entropy: real labelled real, fake labelled fake."""
+        real_labels = ops.full_like(real_logits, 1.0 - self.label_smoothing)
+        real = ops.binary_crossentropy(real_labels, real_logits, True)
+        fake = ops.binary_crossentropy(
+            ops.zeros_like(fake_logits), fake_logits, True
+        )
+        return ops.mean(real) + ops.mean(fake)
+
+    def generator_loss(self, fake_logits):
+        """Non-saturating generator loss, `-log D(G(z))`."""
+        return ops.mean(
+            ops.binary_crossentropy(
+                ops.ones_like(fake_logits), fake_logits, from_logits=True
+            )
+        )
+
+    def sample_noise(self, batch_size):
+        return keras.random.normal(
+            (batch_size, self.latent_dim), seed=self.seed_generator
+        )
+
+    # === Training ===
+
+    def train_step(self, data):
+        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real = to_signed(ops.cast(images, "float32"))
+        batch_size = ops.shape(real)[0]
+
+        z = self.sample_noise(batch_size)
+        with tf.GradientTape() as tape:
+            fake = self.generator(z, training=True)
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            d_loss = self.discriminator_loss(real_logits, fake_logits)
+        d_weights = self.discriminator.trainable_weights
+        grads = tape.gradient(d_loss, d_weights)
+        self.d_optimizer.apply_gradients(zip(grads, d_weights))
+
+        z = self.sample_noise(batch_size)
+        with tf.GradientTape() as tape:
+            fake = self.generator(z, training=True)
+            g_loss = self.generator_loss(
+                self.discriminator(fake, training=True)
+            )
+        g_weights = self.generator.trainable_weights
+        grads = tape.gradient(g_loss, g_weights)
+        self.optimizer.apply_gradients(zip(grads, g_weights))
+
+        return self._update_metrics(d_loss, g_loss, real_logits, fake_logits)
+
+    def test_step(self, data):
+        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real = to_signed(ops.cast(images, "float32"))
+        fake = self.generator(self.sample_noise(ops.shape(real)[0]))
+        real_logits = self.discriminator(real)
+        fake_logits = self.discriminator(fake)
+        return self._update_metrics(
+            self.discriminator_loss(real_logits, fake_logits),
+            self.generator_loss(fake_logits),
+            real_logits,
+            fake_logits,
+        )
+
+    def _update_metrics(self, d_loss, g_loss, real_logits, fake_logits):
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.real_accuracy.update_state(ops.ones_like(real_logits), real_logits)
+        self.fake_accuracy.update_state(
+            ops.zeros_like(fake_logits), fake_logits
+        )
+        return {m.name: m.result() for m in self.metrics}
+
+    # === Config ===
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "filters": self.filters,
+                "label_smoothing": self.label_smoothing,
+            }
+        )
+        return config

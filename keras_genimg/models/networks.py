@@ -1,0 +1,223 @@
+"""Builders for the convolutional networks of the zoo, sized from an image.
+
+Every builder returns a functional ``keras.Model``. The spatial plan is shared:
+an image of ``H x W`` is halved ``num_levels`` times down to a base grid of
+at least ``4 x 4`` (28 -> 14 -> 7, 32 -> 16 -> 8 -> 4, 64 -> ... -> 4), so
+encoders and discriminators downsample along that plan and decoders and
+generators upsample back along it.
+"""
+
+import keras
+from keras import layers
+
+MIN_BASE_SIZE = 4
+MIN_LEVELS = 2
+MAX_FILTERS = 512
+
+
+def validate_image_shape(image_shape):
+    """Checks an image shape and returns it as a tuple of three ints.
+
+    Args:
+        image_shape: tuple `(height, width, channels)`.
+
+    Returns:
+        The shape as a tuple of Python ints.
+
+    Raises:
+        ValueError: if the shape is not `(H, W, C)` with positive ints, or
+            if `H` and `W` cannot be halved the same number of times (at
+            least twice) down to a base grid of at least 4 pixels.
+    """
+    try:
+        shape = tuple(int(d) for d in image_shape)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"`image_shape` must be a tuple (height, width, channels) of "
+            f"ints, e.g. (28, 28, 1) or (32, 32, 3). Received: {image_shape!r}"
+        ) from None
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(
+            f"`image_shape` must be (height, width, channels) with positive "
+            f"sizes, e.g. (28, 28, 1) or (32, 32, 3). Received: {image_shape!r}"
+        )
+    height, width, _ = shape
+    if _num_levels(height) != _num_levels(width) or (
+        _num_levels(height) < MIN_LEVELS
+    ):
+        raise ValueError(
+            f"Unsupported `image_shape` {shape}: height and width must each "
+            f"be halvable at least {MIN_LEVELS} times, the same number of "
+            f"times, down to a grid of at least {MIN_BASE_SIZE} pixels "
+            "(supported sizes include 16, 28, 32, 48, 56, 64, 96 and 128)."
+        )
+    return shape
+
+
+def _num_levels(size):
+    levels = 0
+    while size % 2 == 0 and size // 2 >= MIN_BASE_SIZE:
+        size //= 2
+        levels += 1
+    return levels
+
+
+def spatial_plan(image_shape):
+    """Returns `(base_height, base_width, num_levels)` for an image shape.
+
+    Example:
+    >>> spatial_plan((28, 28, 1))
+    (7, 7, 2)
+    >>> spatial_plan((64, 64, 3))
+    (4, 4, 4)
+    """
+    height, width, _ = validate_image_shape(image_shape)
+    levels = _num_levels(height)
+    return height >> levels, width >> levels, levels
+
+
+def _filters_at(level, filters):
+    """Filters of a layer `level` steps below full resolution."""
+    return min(filters * 2**level, MAX_FILTERS)
+
+
+def build_dcgan_generator(
+    image_shape, latent_dim, filters=64, name="generator"
+):
+    """DCGAN generator: latent vector -> image in [-1, 1] (tanh).
+
+    Dense projection to the base grid, then stride-2 transposed
+    convolutions with BatchNorm and ReLU, as in Radford et al. (2015).
+
+    Args:
+        image_shape: tuple. `(H, W, C)` of the generated images.
+        latent_dim: int. Size of the latent vector.
+        filters: int. Filters of the last hidden layer; each level below
+            doubles them (capped at 512).
+        name: str. Name of the returned model.
+
+    Returns:
+        A `keras.Model` from `(batch, latent_dim)` to `(batch, H, W, C)`.
+    """
+    base_h, base_w, levels = spatial_plan(image_shape)
+    z = keras.Input((latent_dim,), name="z")
+    x = layers.Dense(
+        base_h * base_w * _filters_at(levels, filters), use_bias=False
+    )(z)
+    x = layers.Reshape((base_h, base_w, _filters_at(levels, filters)))(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    for level in reversed(range(1, levels)):
+        x = layers.Conv2DTranspose(
+            _filters_at(level - 1, filters),
+            4,
+            strides=2,
+            padding="same",
+            use_bias=False,
+        )(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+    x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same")(x)
+    images = layers.Activation("tanh", dtype="float32", name="images")(x)
+    return keras.Model(z, images, name=name)
+
+
+def build_dcgan_discriminator(image_shape, filters=64, name="discriminator"):
+    """DCGAN discriminator: image in [-1, 1] -> one real/fake logit.
+
+    Stride-2 convolutions with LeakyReLU(0.2); BatchNorm after every
+    convolution but the first, as in Radford et al. (2015).
+
+    Args:
+        image_shape: tuple. `(H, W, C)` of the input images.
+        filters: int. Filters of the first convolution; each level doubles
+            them (capped at 512).
+        name: str. Name of the returned model.
+
+    Returns:
+        A `keras.Model` from `(batch, H, W, C)` to `(batch, 1)` logits.
+    """
+    _, _, levels = spatial_plan(image_shape)
+    images = keras.Input(image_shape, name="images")
+    x = images
+    for level in range(levels):
+        x = layers.Conv2D(
+            _filters_at(level, filters),
+            4,
+            strides=2,
+            padding="same",
+            use_bias=level == 0,
+        )(x)
+        if level > 0:
+            x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Flatten()(x)
+    logits = layers.Dense(1, dtype="float32", name="logits")(x)
+    return keras.Model(images, logits, name=name)
+
+
+def build_vae_encoder(image_shape, latent_dim, filters=32, name="encoder"):
+    """VAE encoder: image in [0, 1] -> `[z_mean, z_log_var]`.
+
+    Args:
+        image_shape: tuple. `(H, W, C)` of the input images.
+        latent_dim: int. Size of the latent space.
+        filters: int. Filters of the first convolution; each level doubles
+            them (capped at 512).
+        name: str. Name of the returned model.
+
+    Returns:
+        A `keras.Model` from `(batch, H, W, C)` to two `(batch, latent_dim)`
+        tensors.
+    """
+    _, _, levels = spatial_plan(image_shape)
+    images = keras.Input(image_shape, name="images")
+    x = images
+    for level in range(levels):
+        x = layers.Conv2D(
+            _filters_at(level, filters),
+            3,
+            strides=2,
+            padding="same",
+            activation="relu",
+        )(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(_filters_at(levels + 1, filters), activation="relu")(x)
+    z_mean = layers.Dense(latent_dim, dtype="float32", name="z_mean")(x)
+    z_log_var = layers.Dense(latent_dim, dtype="float32", name="z_log_var")(x)
+    return keras.Model(images, [z_mean, z_log_var], name=name)
+
+
+def build_vae_decoder(image_shape, latent_dim, filters=32, name="decoder"):
+    """VAE decoder: latent vector -> per-pixel logits.
+
+    The logits parameterise a Bernoulli likelihood; `sigmoid(logits)` is the
+    decoded image in [0, 1].
+
+    Args:
+        image_shape: tuple. `(H, W, C)` of the decoded images.
+        latent_dim: int. Size of the latent space.
+        filters: int. Filters of the last hidden layer; each level below
+            doubles them (capped at 512).
+        name: str. Name of the returned model.
+
+    Returns:
+        A `keras.Model` from `(batch, latent_dim)` to `(batch, H, W, C)`.
+    """
+    base_h, base_w, levels = spatial_plan(image_shape)
+    top_filters = _filters_at(levels - 1, filters)
+    z = keras.Input((latent_dim,), name="z")
+    x = layers.Dense(base_h * base_w * top_filters, activation="relu")(z)
+    x = layers.Reshape((base_h, base_w, top_filters))(x)
+    for level in reversed(range(levels)):
+        x = layers.Conv2DTranspose(
+            _filters_at(level, filters),
+            3,
+            strides=2,
+            padding="same",
+            activation="relu",
+        )(x)
+    logits = layers.Conv2D(
+        image_shape[-1], 3, padding="same", dtype="float32", name="logits"
+    )(x)
+    return keras.Model(z, logits, name=name)

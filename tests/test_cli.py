@@ -1,0 +1,155 @@
+"""Tests of the `genimg` command line."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_genimg.cli.main import main
+from keras_genimg.models import DCGAN, VAE
+
+TINY = [
+    "--limit",
+    "64",
+    "--batch-size",
+    "32",
+    "--image-size",
+    "16",
+    "--verbose",
+    "0",
+]
+
+
+@pytest.mark.parametrize("name,model_class", [("vae", VAE), ("dcgan", DCGAN)])
+def test_train_writes_grids_model_and_history(name, model_class, tmp_path):
+    out = tmp_path / "run"
+    assert (
+        main(
+            [
+                "train",
+                name,
+                "--epochs",
+                "2",
+                "--out",
+                str(out),
+                "--latent-dim",
+                "6",
+                *TINY,
+            ]
+        )
+        == 0
+    )
+    samples = sorted(os.listdir(out / "samples"))
+    expected = ["epoch_0001.png", "epoch_0002.png"]
+    if name == "vae":
+        expected += [f"reconstructions_{f}" for f in expected]
+    assert samples == sorted(expected)
+    with Image.open(out / "samples" / "epoch_0002.png") as png:
+        assert png.size == (8 * 16 + 9, 8 * 16 + 9)  # 64 samples, 8x8
+    with open(out / "history.json") as f:
+        history = json.load(f)
+    assert history["epoch"] == [1, 2]
+    model = keras.models.load_model(out / "model.keras")
+    assert type(model) is model_class
+    assert model.image_shape == (16, 16, 1) and model.latent_dim == 6
+    metric_names = {m.name for m in model.metrics}
+    assert set(history) == metric_names | {"epoch"}
+    assert all(np.isfinite(v).all() for v in history.values())
+
+
+def test_train_is_reproducible_for_a_seed(tmp_path):
+    grids = []
+    for run in ("a", "b"):
+        out = tmp_path / run
+        main(
+            [
+                "train",
+                "vae",
+                "--epochs",
+                "1",
+                "--out",
+                str(out),
+                "--seed",
+                "3",
+                *TINY,
+            ]
+        )
+        with Image.open(out / "samples" / "epoch_0001.png") as png:
+            grids.append(np.asarray(png))
+    np.testing.assert_array_equal(grids[0], grids[1])
+
+
+def test_train_on_idx_directory(mnist_dir, tmp_path):
+    out = tmp_path / "run"
+    main(
+        [
+            "train",
+            "vae",
+            "--data",
+            str(mnist_dir),
+            "--epochs",
+            "1",
+            "--limit",
+            "64",
+            "--batch-size",
+            "32",
+            "--verbose",
+            "0",
+            "--out",
+            str(out),
+        ]
+    )
+    model = keras.models.load_model(out / "model.keras")
+    assert model.image_shape == (28, 28, 1)
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["train", "vae", "--data", "no_such_source"], "Unknown source"),
+        (["train", "vae", "--epochs", "0"], "must be a positive integer"),
+        (["train", "stylegan"], "invalid choice"),
+        (["train", "vae", "--image-size", "10", "--limit", "8"], "image_shape"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("genimg")
+
+
+def test_console_script_help_and_error(tmp_path):
+    genimg = shutil.which("genimg")
+    command = (
+        [genimg] if genimg else [sys.executable, "-m", "keras_genimg.cli.main"]
+    )
+    help_run = subprocess.run(
+        command + ["train", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert help_run.returncode == 0
+    assert "--data SOURCE" in help_run.stdout
+    assert "--latent-dim" in help_run.stdout
+    bad = subprocess.run(
+        command + ["train", "vae", "--data", str(tmp_path / "missing.npz")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2
+    assert "Traceback" not in bad.stderr
+    assert (
+        bad.stderr.strip().splitlines()[-1].startswith("genimg train: error:")
+    )
