@@ -1,0 +1,17 @@
+"""The Example blocks in the public docstrings run and print what they say."""
+
+import doctest
+
+import pytest
+
+from keras_genimg.callbacks import image_grid, sample_grid
+from keras_genimg.models import dcgan, networks, registry, vae
+
+
+@pytest.mark.parametrize(
+    "module", [vae, dcgan, networks, registry, image_grid, sample_grid]
+)
+def test_docstring_examples(module):
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
