@@ -17,6 +17,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+import keras_genimg  # noqa: F401  (registers the models for load_model)
 from keras_genimg.data import load_arrays
 
 MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
