@@ -306,3 +306,24 @@ def test_registry():
     assert isinstance(model, DCGAN) and model.latent_dim == 4
     with pytest.raises(ValueError, match="Expected one of: dcgan, vae"):
         models.get("stylegan")
+
+
+def test_importing_the_package_registers_models_for_load_model(tmp_path):
+    import subprocess
+    import sys
+
+    model = VAE(image_shape=SHAPE, latent_dim=4, filters=8, seed=0)
+    model.save(tmp_path / "vae.keras")
+    script = (
+        "import keras, keras_genimg, sys\n"
+        "model = keras.models.load_model(sys.argv[1])\n"
+        "print(type(model).__name__, model.latent_dim)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "vae.keras")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["VAE", "4"]
