@@ -4,6 +4,8 @@ import os
 
 import keras
 
+from keras_genimg.utils import atomic_path
+
 
 class AtomicCheckpoint(keras.callbacks.Callback):
     """Saves the model to a `.keras` file after every epoch.
@@ -34,12 +36,5 @@ class AtomicCheckpoint(keras.callbacks.Callback):
 
 def save_model_atomic(model, path):
     """Saves `model` to `path` (`.keras`) through a temporary file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp_path = os.path.join(directory, f".tmp-{os.getpid()}-model.keras")
-    try:
+    with atomic_path(path, suffix=".keras") as tmp_path:
         model.save(tmp_path)
-        os.replace(tmp_path, path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)

@@ -2,9 +2,10 @@
 
 import json
 import os
-import tempfile
 
 import keras
+
+from keras_genimg.utils import atomic_path
 
 
 class HistoryJSON(keras.callbacks.Callback):
@@ -40,13 +41,5 @@ class HistoryJSON(keras.callbacks.Callback):
 
 def write_json_atomic(path, data):
     """Writes `data` as JSON to `path` through a temporary file and rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(suffix=".json.tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1)
-        os.replace(tmp_path, path)
-    except BaseException:
-        os.unlink(tmp_path)
-        raise
+    with atomic_path(path) as tmp_path, open(tmp_path, "w") as f:
+        json.dump(data, f, indent=1)

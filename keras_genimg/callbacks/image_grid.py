@@ -1,10 +1,10 @@
 """Tile a batch of images into one picture and write it as a PNG."""
 
 import math
-import os
-import tempfile
 
 import numpy as np
+
+from keras_genimg.utils import atomic_path
 
 
 def make_grid(images, num_columns=None, border=1, border_value=0.5):
@@ -68,16 +68,8 @@ def save_png(path, image):
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
     pixels = np.round(image * 255.0).astype("uint8")
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(suffix=".png.tmp", dir=directory)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp_path:
         Image.fromarray(pixels).save(tmp_path, format="PNG")
-        os.replace(tmp_path, path)
-    except BaseException:
-        os.unlink(tmp_path)
-        raise
 
 
 def save_image_grid(path, images, **grid_kwargs):

@@ -1,0 +1,45 @@
+"""Write a file so that readers see the old version or the new, never half."""
+
+import contextlib
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=""):
+    """Yields a temporary path beside `path`, renamed onto it on success.
+
+    Whatever the body writes to the temporary path replaces `path` in one
+    `os.replace` when the body returns; if it raises (or the process is
+    killed), `path` keeps its previous content and the temporary file is
+    removed (or, after a kill, left under a hidden `.tmp-` name).
+
+    Args:
+        path: str or path-like. The file to write.
+        suffix: str. Ending of the temporary name, for writers that choose
+            the format by extension (e.g. `".keras"`).
+
+    Yields:
+        str. The temporary path to write to.
+
+    Example:
+    >>> import json, os, tempfile
+    >>> target = os.path.join(tempfile.mkdtemp(), "logs.json")
+    >>> with atomic_path(target) as tmp:
+    ...     with open(tmp, "w") as f:
+    ...         json.dump({"loss": [1.0]}, f)
+    >>> json.load(open(target))
+    {'loss': [1.0]}
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp_path = tempfile.mkstemp(
+        prefix=f".tmp-{os.path.basename(path)}-", suffix=suffix, dir=directory
+    )
+    os.close(fd)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if os.path.exists(tmp_path):
+            os.unlink(tmp_path)
