@@ -12,7 +12,7 @@ class CommandError(Exception):
 
 
 def build_parser():
-    from keras_genimg.cli import train
+    from keras_genimg.cli import export, sample, serving_config, train
 
     parser = argparse.ArgumentParser(
         prog="genimg",
@@ -29,6 +29,9 @@ def build_parser():
         dest="command", metavar="COMMAND", required=True
     )
     train.add_parser(commands)
+    export.add_parser(commands)
+    sample.add_parser(commands)
+    serving_config.add_parser(commands)
     return parser
 
 

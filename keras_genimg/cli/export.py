@@ -1,0 +1,65 @@
+"""`genimg export`: turn a `.keras` model into a TF Serving version."""
+
+
+def add_parser(commands):
+    parser = commands.add_parser(
+        "export",
+        help="export a .keras model as a SavedModel version for TF Serving",
+        description=(
+            "Export the inference networks of a trained model as "
+            "DIR/<version>/ (saved_model.pb, variables/, assets.extra/ "
+            "warmup requests), checked the way TF Serving loads it and "
+            "published atomically."
+        ),
+    )
+    parser.add_argument("model", metavar="MODEL.keras", help="model file")
+    parser.add_argument(
+        "--to",
+        required=True,
+        metavar="DIR",
+        help="the model's base folder, e.g. saved_models/vae",
+    )
+    parser.add_argument(
+        "--version",
+        type=_version,
+        help="version number (default: one more than the highest in DIR)",
+    )
+    parser.add_argument(
+        "--no-warmup",
+        dest="warmup",
+        action="store_false",
+        help="do not write assets.extra/tf_serving_warmup_requests",
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _version(text):
+    import argparse
+
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer, got {text!r}"
+        )
+    return int(text)
+
+
+def run(args):
+    import os
+
+    import keras
+
+    import keras_genimg.models  # noqa: F401  (registers the zoo's classes)
+    from keras_genimg.cli.main import CommandError
+    from keras_genimg.export import ExportError, export_saved_model
+
+    if not os.path.isfile(args.model):
+        raise FileNotFoundError(f"No model file at {args.model!r}.")
+    model = keras.models.load_model(args.model, compile=False)
+    try:
+        path = export_saved_model(
+            model, args.to, version=args.version, warmup=args.warmup
+        )
+    except (ExportError, FileExistsError) as err:
+        raise CommandError(str(err)) from None
+    print(f"Exported {args.model} to {path}")

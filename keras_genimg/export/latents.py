@@ -1,0 +1,92 @@
+"""Latent vectors from integer seeds, the same in Keras and in a server.
+
+The `sample` signature of an export draws each image's latent vector from
+its own int32 seed with a stateless random op, so a seed names one image
+for good. `latents_from_seeds` and `generate_from_seeds` compute the same
+vectors and images in Python, for the Keras model.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+INT32 = np.iinfo(np.int32)
+
+
+def stateless_latents(seeds, latent_dim):
+    """Draws one N(0, I) vector per seed with `tf.random.stateless_normal`.
+
+    Args:
+        seeds: int32 tensor `(batch,)`.
+        latent_dim: int. Size of each vector.
+
+    Returns:
+        A float32 tensor `(batch, latent_dim)`; row `i` depends only on
+        `seeds[i]` (and the TensorFlow version).
+    """
+
+    def draw(seed):
+        return tf.random.stateless_normal(
+            [latent_dim], seed=tf.stack([seed, tf.zeros_like(seed)])
+        )
+
+    return tf.map_fn(
+        draw, seeds, fn_output_signature=tf.TensorSpec([latent_dim], "float32")
+    )
+
+
+def check_seeds(seeds):
+    """Returns seeds as an int32 numpy array `(batch,)`, or raises.
+
+    Example:
+    >>> check_seeds([3, 4])
+    array([3, 4], dtype=int32)
+    """
+    seeds = np.asarray(seeds)
+    if seeds.ndim != 1 or len(seeds) == 0 or seeds.dtype.kind not in "iu":
+        raise ValueError(
+            "`seeds` must be a non-empty 1-D array of integers. "
+            f"Received shape {seeds.shape} and dtype {seeds.dtype}."
+        )
+    if seeds.min() < INT32.min or seeds.max() > INT32.max:
+        raise ValueError(
+            f"`seeds` must fit in int32 [{INT32.min}, {INT32.max}]."
+        )
+    return seeds.astype("int32")
+
+
+def latents_from_seeds(seeds, latent_dim):
+    """The latent vectors the `sample` signature draws for `seeds`.
+
+    Args:
+        seeds: 1-D array-like of ints in the int32 range.
+        latent_dim: int. Size of each vector.
+
+    Returns:
+        A float32 numpy array `(len(seeds), latent_dim)`.
+
+    Example:
+    >>> z = latents_from_seeds([0, 1, 0], latent_dim=8)
+    >>> z.shape, bool((z[0] == z[2]).all()), bool((z[0] == z[1]).all())
+    ((3, 8), True, False)
+    """
+    seeds = tf.constant(check_seeds(seeds))
+    return stateless_latents(seeds, int(latent_dim)).numpy()
+
+
+def generate_from_seeds(model, seeds):
+    """Generates with a Keras zoo model the images `sample` serves.
+
+    Args:
+        model: a zoo model (`latent_dim`, `generate(z=...)`).
+        seeds: 1-D array-like of ints in the int32 range.
+
+    Returns:
+        A float32 numpy array `(len(seeds), H, W, C)` in [0, 1].
+
+    Example:
+    >>> from keras_genimg.models import DCGAN
+    >>> gan = DCGAN(image_shape=(16, 16, 1), latent_dim=4, filters=8)
+    >>> generate_from_seeds(gan, [7, 8]).shape
+    (2, 16, 16, 1)
+    """
+    return model.generate(z=latents_from_seeds(seeds, model.latent_dim))

@@ -1,0 +1,100 @@
+"""Export a zoo model as a versioned SavedModel for TF Serving."""
+
+import os
+import shutil
+import uuid
+
+import keras
+
+from keras_genimg.export import versions
+from keras_genimg.export.signatures import serving_signatures
+from keras_genimg.export.verify import verify_export
+from keras_genimg.export.warmup import write_warmup_requests
+
+WARMUP_BATCH_SIZE = 2
+STAGING_PREFIX = ".tmp-export-"
+# Comparison with Keras: float32 networks agree to rounding; half-precision
+# ones only to a few bits.
+ATOL = {"float32": 1e-4, "float16": 2e-2, "bfloat16": 5e-2}
+
+
+def export_saved_model(model, base_dir, version=None, warmup=True):
+    """Exports a zoo model's inference networks for TF Serving.
+
+    Writes `base_dir/<version>/` with `saved_model.pb`, `variables/` and,
+    unless `warmup=False`, `assets.extra/tf_serving_warmup_requests` (one
+    request per signature). Only the networks used for inference are
+    saved (generator, or encoder and decoder), never the discriminator or
+    the optimizers. The signatures are listed in
+    `keras_genimg.export.signatures`.
+
+    The export is written to a staging directory inside `base_dir` whose
+    name is not an integer, so TF Serving ignores it. It is loaded back as
+    TF Serving loads it, every warmup request is run and compared with
+    the Keras model, and only then is it renamed to its version number.
+    A failure at any step leaves no version directory behind, and an
+    existing version is never overwritten.
+
+    Args:
+        model: a zoo model (`VAE`, `DCGAN`, ...).
+        base_dir: str or path-like. The model's base directory, the
+            `--model_base_path` of TF Serving, e.g. `saved_models/vae`.
+        version: int or None. Version number; `None` takes one more than
+            the highest present (1 for an empty directory).
+        warmup: bool. Write the warmup file. Defaults to True.
+
+    Returns:
+        The path of the new version directory.
+
+    Raises:
+        FileExistsError: if `version` already exists.
+        ExportError: if the written SavedModel fails its checks.
+
+    Example:
+    >>> # model = keras.models.load_model("runs/vae/model.keras")
+    >>> # export_saved_model(model, "saved_models/vae")
+    >>> # 'saved_models/vae/1'
+    """
+    signatures = serving_signatures(model)
+    base_dir = os.fspath(base_dir)
+    if version is not None:
+        versions.check_free(base_dir, version)
+    os.makedirs(base_dir, exist_ok=True)
+    # Not `tempfile.mkdtemp`: its folders are private to their owner, and
+    # the server may run as another user.
+    staging = os.path.join(base_dir, STAGING_PREFIX + uuid.uuid4().hex)
+    os.mkdir(staging)
+    try:
+        write_signatures(signatures, staging)
+        requests = [
+            (name, signature.example_inputs(WARMUP_BATCH_SIZE))
+            for name, signature in signatures.items()
+        ]
+        if warmup:
+            write_warmup_requests(staging, requests)
+        compute_dtype = keras.backend.standardize_dtype(model.compute_dtype)
+        verify_export(
+            staging, signatures, requests, ATOL.get(compute_dtype, 1e-4)
+        )
+        return versions.publish(staging, base_dir, version)
+    finally:
+        if os.path.exists(staging):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_signatures(signatures, path):
+    """Writes a SavedModel holding only what `signatures` use.
+
+    `keras.export.ExportArchive` saves the variables the signature
+    functions read, so the networks they call, and nothing else.
+
+    Args:
+        signatures: dict of `Signature`.
+        path: str. An empty or missing directory.
+    """
+    archive = keras.export.ExportArchive()
+    for name, signature in signatures.items():
+        archive.add_endpoint(
+            name, signature.function, input_signature=list(signature.inputs)
+        )
+    archive.write_out(path, verbose=False)

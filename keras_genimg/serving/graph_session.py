@@ -1,0 +1,86 @@
+"""Run a SavedModel the way TF Serving does: a TF1 graph and a session.
+
+TF Serving does not call the Python functions of a SavedModel. It imports
+the graph, restores the variables in a session and runs each signature by
+feeding and fetching the tensor names written in its `SignatureDef`. This
+module does the same, so what works here works in the server.
+"""
+
+import contextlib
+import logging
+
+from keras_genimg.serving import signature_table
+
+
+class GraphSession:
+    """A SavedModel loaded in a TF1 session, run signature by signature.
+
+    Args:
+        path: str or path-like. A SavedModel directory (one version).
+        tags: sequence of str. The MetaGraph to load. Defaults to `serve`.
+
+    Example:
+    >>> # with GraphSession("saved_models/vae/1") as session:
+    >>> #     session.run("sample", {"seed": np.arange(4, dtype="int32")})
+    """
+
+    def __init__(self, path, tags=("serve",)):
+        import tensorflow as tf
+
+        self.path = str(path)
+        self.graph = tf.Graph()
+        self.session = tf.compat.v1.Session(graph=self.graph)
+        with self.graph.as_default(), _quiet_tensorflow():
+            self.meta_graph = tf.compat.v1.saved_model.loader.load(
+                self.session, list(tags), self.path
+            )
+        self.signature_defs = dict(self.meta_graph.signature_def)
+        self.signatures = signature_table.from_proto(self.signature_defs)
+
+    def run(self, signature_name, inputs):
+        """Feeds `inputs` to a signature and fetches all its outputs.
+
+        Args:
+            signature_name: str. A key of `signatures`.
+            inputs: dict. Input name to numpy array.
+
+        Returns:
+            A dict of output name to numpy array.
+        """
+        if signature_name not in self.signatures:
+            raise ValueError(
+                f"Unknown signature {signature_name!r}. Expected one of: "
+                f"{', '.join(sorted(self.signatures))}."
+            )
+        signature = self.signature_defs[signature_name]
+        if set(inputs) != set(signature.inputs):
+            raise ValueError(
+                f"Signature '{signature_name}' takes the inputs "
+                f"{sorted(signature.inputs)}. Received: {sorted(inputs)}."
+            )
+        feeds = {signature.inputs[k].name: v for k, v in inputs.items()}
+        fetches = {k: info.name for k, info in signature.outputs.items()}
+        return self.session.run(fetches, feeds)
+
+    def close(self):
+        """Releases the session."""
+        self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+@contextlib.contextmanager
+def _quiet_tensorflow():
+    # The TF1 loader logs a deprecation notice on every call; serving
+    # systems still load SavedModels this way.
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

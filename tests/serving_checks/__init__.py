@@ -1,0 +1,1 @@
+"""Helpers of the export and serving tests."""

@@ -1,0 +1,88 @@
+"""Tiny zoo models, exported once per test session, and their golden table."""
+
+import atexit
+import functools
+import os
+import shutil
+import tempfile
+from types import SimpleNamespace
+
+SHAPE = (16, 16, 1)
+LATENT_DIM = 4
+PREDICT = "tensorflow/serving/predict"
+IMAGES = ("DT_FLOAT", (-1, *SHAPE))
+LATENT = ("DT_FLOAT", (-1, LATENT_DIM))
+SEED = ("DT_INT32", (-1,))
+
+
+def _signature(inputs, outputs):
+    return {"method": PREDICT, "inputs": inputs, "outputs": outputs}
+
+
+# What `saved_model.pb` must say, written out by hand.
+GOLDEN = {
+    "dcgan": {
+        "serving_default": _signature({"z": LATENT}, {"images": IMAGES}),
+        "sample": _signature({"seed": SEED}, {"images": IMAGES}),
+    },
+    "vae": {
+        "serving_default": _signature({"z": LATENT}, {"images": IMAGES}),
+        "sample": _signature({"seed": SEED}, {"images": IMAGES}),
+        "decode": _signature({"z": LATENT}, {"images": IMAGES}),
+        "encode": _signature(
+            {"images": IMAGES}, {"z_mean": LATENT, "z_log_var": LATENT}
+        ),
+        "reconstruct": _signature({"images": IMAGES}, {"images": IMAGES}),
+    },
+}
+
+
+def build(name):
+    """A tiny compiled zoo model with seeded weights."""
+    import keras
+
+    from keras_genimg.models import DCGAN, VAE
+
+    keras.utils.set_random_seed(0)
+    model_class = {"vae": VAE, "dcgan": DCGAN}[name]
+    model = model_class(
+        image_shape=SHAPE, latent_dim=LATENT_DIM, filters=8, seed=0
+    )
+    model.compile()  # Creates optimizer variables the export must leave out.
+    return model
+
+
+@functools.cache
+def exported():
+    """Exports a tiny VAE and DCGAN to `ROOT/vae/1` and `ROOT/dcgan/1`.
+
+    Returns:
+        A namespace with `root`, `models` (name to Keras model) and `paths`
+        (name to version directory).
+    """
+    from keras_genimg.export import export_saved_model
+
+    root = tempfile.mkdtemp(prefix="genimg-exports-")
+    atexit.register(shutil.rmtree, root, True)
+    models = {name: build(name) for name in GOLDEN}
+    paths = {
+        name: export_saved_model(model, os.path.join(root, name))
+        for name, model in models.items()
+    }
+    return SimpleNamespace(root=root, models=models, paths=paths)
+
+
+def keras_outputs(model, signature_name, inputs):
+    """What the Keras model's public API returns for a signature's inputs."""
+    from keras_genimg.export import generate_from_seeds
+
+    if signature_name in ("serving_default", "decode"):
+        return {"images": model.generate(z=inputs["z"])}
+    if signature_name == "sample":
+        return {"images": generate_from_seeds(model, inputs["seed"])}
+    if signature_name == "encode":
+        z_mean, z_log_var = model.encode(inputs["images"])
+        return {"z_mean": z_mean, "z_log_var": z_log_var}
+    if signature_name == "reconstruct":
+        return {"images": model.reconstruct(inputs["images"])}
+    raise ValueError(f"No Keras equivalent of {signature_name!r}.")
