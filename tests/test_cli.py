@@ -153,3 +153,19 @@ def test_console_script_help_and_error(tmp_path):
     assert (
         bad.stderr.strip().splitlines()[-1].startswith("genimg train: error:")
     )
+
+
+def test_train_mixed_precision_and_xla_flags(tmp_path):
+    out = tmp_path / "run"
+    main(
+        ["train", "dcgan", "--epochs", "1", "--out", str(out),
+         "--mixed-precision", "bfloat16", "--jit-compile",
+         "--steps-per-execution", "2", *TINY]
+    )  # fmt: skip
+    # The global policy is restored once the command is done.
+    assert keras.mixed_precision.dtype_policy().name == "float32"
+    model = keras.models.load_model(out / "model.keras")
+    assert model.generator.layers[1].compute_dtype == "bfloat16"
+    assert model.generate(num_images=2, seed=0).dtype == np.float32
+    with open(out / "history.json") as f:
+        assert np.isfinite(json.load(f)["g_loss"]).all()

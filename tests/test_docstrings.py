@@ -5,13 +5,28 @@ import doctest
 import pytest
 
 from keras_genimg.callbacks import image_grid, sample_grid
-from keras_genimg.models import dcgan, networks, registry, vae
+from keras_genimg.models import (
+    dcgan,
+    generative_model,
+    networks,
+    registry,
+    vae,
+)
 from keras_genimg.utils import atomic
 
 
 @pytest.mark.parametrize(
     "module",
-    [vae, dcgan, networks, registry, image_grid, sample_grid, atomic],
+    [
+        vae,
+        dcgan,
+        generative_model,
+        networks,
+        registry,
+        image_grid,
+        sample_grid,
+        atomic,
+    ],
 )
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

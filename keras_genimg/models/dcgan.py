@@ -73,12 +73,13 @@ class DCGAN(GenerativeModel):
         self.label_smoothing = float(label_smoothing)
 
         # === Layers ===
-        self.generator = networks.build_dcgan_generator(
-            self.image_shape, self.latent_dim, self.filters
-        )
-        self.discriminator = networks.build_dcgan_discriminator(
-            self.image_shape, self.filters
-        )
+        with self.policy_scope():
+            self.generator = networks.build_dcgan_generator(
+                self.image_shape, self.latent_dim, self.filters
+            )
+            self.discriminator = networks.build_dcgan_discriminator(
+                self.image_shape, self.filters
+            )
 
         # === Metrics ===
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -112,7 +113,7 @@ class DCGAN(GenerativeModel):
             **kwargs: passed to `keras.Model.compile` (`jit_compile`,
                 `steps_per_execution`, `run_eagerly`, ...).
         """
-        self.d_optimizer = keras.optimizers.get(
+        self.d_optimizer = self.loss_scaled(
             d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         )
         super().compile(
@@ -184,8 +185,9 @@ class DCGAN(GenerativeModel):
             real_logits = self.discriminator(real, training=True)
             fake_logits = self.discriminator(fake, training=True)
             d_loss = self.discriminator_loss(real_logits, fake_logits)
+            scaled_loss = self.d_optimizer.scale_loss(d_loss)
         d_weights = self.discriminator.trainable_weights
-        grads = tape.gradient(d_loss, d_weights)
+        grads = tape.gradient(scaled_loss, d_weights)
         self.d_optimizer.apply_gradients(zip(grads, d_weights))
 
         z = self.sample_noise(batch_size)
@@ -194,8 +196,9 @@ class DCGAN(GenerativeModel):
             g_loss = self.generator_loss(
                 self.discriminator(fake, training=True)
             )
+            scaled_loss = self.optimizer.scale_loss(g_loss)
         g_weights = self.generator.trainable_weights
-        grads = tape.gradient(g_loss, g_weights)
+        grads = tape.gradient(scaled_loss, g_weights)
         self.optimizer.apply_gradients(zip(grads, g_weights))
 
         return self._update_metrics(d_loss, g_loss, real_logits, fake_logits)

@@ -1,5 +1,7 @@
 """Base class shared by the zoo's latent-variable image generators."""
 
+import contextlib
+
 import keras
 import numpy as np
 from keras import ops
@@ -35,6 +37,16 @@ class GenerativeModel(keras.Model):
         self.latent_dim = int(latent_dim)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def policy_scope(self):
+        """A scope that builds layers with this model's dtype policy.
+
+        Subclasses build their networks inside it, so a model created
+        under `mixed_bfloat16` (or loaded from a `.keras` file saved by
+        one) computes in bfloat16 in every layer, whatever the global
+        policy is when it is built.
+        """
+        return dtype_policy_scope(self.dtype_policy)
 
     # === Sampling ===
 
@@ -137,6 +149,20 @@ class GenerativeModel(keras.Model):
         # state whether or not it has trained yet.
         self.build_optimizers()
 
+    def loss_scaled(self, optimizer):
+        """Wraps `optimizer` in a `LossScaleOptimizer` under float16.
+
+        float16 gradients underflow without loss scaling; bfloat16 has
+        float32's range and needs none. Keras wraps only `self.optimizer`
+        on its own, so models with more optimizers wrap the others here.
+        """
+        optimizer = keras.optimizers.get(optimizer)
+        if self.dtype_policy.name == "mixed_float16" and not isinstance(
+            optimizer, keras.optimizers.LossScaleOptimizer
+        ):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        return optimizer
+
     def compile_from_config(self, config):
         self.compile(**keras.saving.deserialize_keras_object(config))
 
@@ -150,6 +176,28 @@ class GenerativeModel(keras.Model):
             }
         )
         return config
+
+
+@contextlib.contextmanager
+def dtype_policy_scope(policy):
+    """Sets Keras' global dtype policy inside the block, then restores it.
+
+    Args:
+        policy: str, `keras.DTypePolicy` or None (leave the policy as is).
+
+    Example:
+    >>> with dtype_policy_scope("mixed_bfloat16"):
+    ...     layer = keras.layers.Dense(2)
+    >>> layer.compute_dtype, layer.variable_dtype
+    ('bfloat16', 'float32')
+    """
+    previous = keras.mixed_precision.dtype_policy()
+    if policy is not None:
+        keras.mixed_precision.set_global_policy(policy)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def _check_count(name, value):

@@ -73,12 +73,13 @@ class VAE(GenerativeModel):
         self.filters = int(filters)
 
         # === Layers ===
-        self.encoder = networks.build_vae_encoder(
-            self.image_shape, self.latent_dim, self.filters
-        )
-        self.decoder = networks.build_vae_decoder(
-            self.image_shape, self.latent_dim, self.filters
-        )
+        with self.policy_scope():
+            self.encoder = networks.build_vae_encoder(
+                self.image_shape, self.latent_dim, self.filters
+            )
+            self.decoder = networks.build_vae_decoder(
+                self.image_shape, self.latent_dim, self.filters
+            )
 
         # === Metrics ===
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -148,7 +149,8 @@ class VAE(GenerativeModel):
             loss, reconstruction, kl = self.compute_losses(
                 images, training=True
             )
-        grads = tape.gradient(loss, self.trainable_weights)
+            scaled_loss = self.optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled_loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
         return self._update_metrics(loss, reconstruction, kl)
 
