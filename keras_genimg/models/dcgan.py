@@ -18,9 +18,11 @@ class DCGAN(GenerativeModel):
 
     Each training step first updates the discriminator on real images
     labelled real and generated images labelled fake, then updates the
-    generator with the non-saturating loss `-log D(G(z))` on a fresh latent
-    batch. The generator uses BatchNorm and ReLU with a tanh output; the
-    discriminator uses LeakyReLU(0.2) and BatchNorm after every convolution
+    generator with the non-saturating loss `-log D(G(z))`, scored by the
+    updated discriminator on the same generated batch (as the reference
+    PyTorch DCGAN does; one generator forward pass per step). The
+    generator uses BatchNorm and ReLU with a tanh output; the discriminator
+    uses LeakyReLU(0.2) and BatchNorm after every convolution
     but the first. The networks work in [-1, 1]; the model converts at its
     boundary, so images going in and out are float32 in [0, 1].
 
@@ -179,26 +181,32 @@ class DCGAN(GenerativeModel):
         real = to_signed(ops.cast(images, "float32"))
         batch_size = ops.shape(real)[0]
 
-        z = self.sample_noise(batch_size)
-        with tf.GradientTape() as tape:
-            fake = self.generator(z, training=True)
+        # One generator forward pass serves both updates, as in the
+        # reference PyTorch DCGAN: the discriminator learns from it with
+        # the generator held fixed, then the generator's tape resumes to
+        # score the same images with the updated discriminator.
+        g_tape = tf.GradientTape()
+        with g_tape:
+            fake = self.generator(self.sample_noise(batch_size), training=True)
+
+        with tf.GradientTape() as d_tape:
             real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
+            fake_logits = self.discriminator(
+                ops.stop_gradient(fake), training=True
+            )
             d_loss = self.discriminator_loss(real_logits, fake_logits)
             scaled_loss = self.d_optimizer.scale_loss(d_loss)
         d_weights = self.discriminator.trainable_weights
-        grads = tape.gradient(scaled_loss, d_weights)
+        grads = d_tape.gradient(scaled_loss, d_weights)
         self.d_optimizer.apply_gradients(zip(grads, d_weights))
 
-        z = self.sample_noise(batch_size)
-        with tf.GradientTape() as tape:
-            fake = self.generator(z, training=True)
+        with g_tape:
             g_loss = self.generator_loss(
                 self.discriminator(fake, training=True)
             )
             scaled_loss = self.optimizer.scale_loss(g_loss)
         g_weights = self.generator.trainable_weights
-        grads = tape.gradient(scaled_loss, g_weights)
+        grads = g_tape.gradient(scaled_loss, g_weights)
         self.optimizer.apply_gradients(zip(grads, g_weights))
 
         return self._update_metrics(d_loss, g_loss, real_logits, fake_logits)
