@@ -37,6 +37,7 @@ class GenerativeModel(keras.Model):
         self.latent_dim = int(latent_dim)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self._compiled_latent_to_images = None
 
     def policy_scope(self):
         """A scope that builds layers with this model's dtype policy.
@@ -53,6 +54,29 @@ class GenerativeModel(keras.Model):
     def latent_to_images(self, z, training=False):
         """Maps latent vectors `(batch, latent_dim)` to images in [0, 1]."""
         raise NotImplementedError
+
+    def latent_to_images_compiled(self, z, **kwargs):
+        """`latent_to_images` for inference, compiled once and reused.
+
+        On the TensorFlow backend this is a `tf.function` that retraces
+        only when the input rank or dtype changes, so sampling one image
+        costs a graph call rather than an eager pass through every layer.
+
+        Args:
+            z: latent vectors `(batch, latent_dim)`.
+            **kwargs: further inputs of `latent_to_images` (e.g. `labels`).
+
+        Returns:
+            The images as a tensor, float32 in [0, 1].
+        """
+        if self._compiled_latent_to_images is None:
+            function = self.latent_to_images
+            if keras.backend.backend() == "tensorflow":
+                import tensorflow as tf
+
+                function = tf.function(function, reduce_retracing=True)
+            self._compiled_latent_to_images = function
+        return self._compiled_latent_to_images(z, **kwargs)
 
     def sample_latent(self, num_images, seed=None):
         """Draws latent vectors from the prior N(0, I).
@@ -99,7 +123,9 @@ class GenerativeModel(keras.Model):
             "batch_size", batch_size or GENERATE_BATCH_SIZE
         )
         chunks = [
-            ops.convert_to_numpy(self.latent_to_images(z[i : i + batch_size]))
+            ops.convert_to_numpy(
+                self.latent_to_images_compiled(z[i : i + batch_size])
+            )
             for i in range(0, len(z), batch_size)
         ]
         return np.concatenate(chunks).astype("float32")
