@@ -228,6 +228,10 @@ def test_keras_file_round_trip_and_further_training(model_class, tmp_path):
     assert loaded.get_config() == model.get_config()
     np.testing.assert_allclose(loaded.generate(z=z), model.generate(z=z))
     assert int(loaded.optimizer.iterations) == 2
+    # The noise generator continues where it was, too.
+    np.testing.assert_array_equal(
+        loaded.seed_generator.state, model.seed_generator.state
+    )
     # Optimizer state came back too, so training continues where it was.
     for saved, restored in zip(
         model.optimizer.variables, loaded.optimizer.variables

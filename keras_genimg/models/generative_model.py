@@ -37,6 +37,10 @@ class GenerativeModel(keras.Model):
         self.latent_dim = int(latent_dim)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        # Keras saves a seed generator's state with neither `save` nor
+        # `save_weights`; tracked as a weight of the model, it is saved and
+        # restored, so a resumed run draws the noise an unbroken one would.
+        self.seed_state = self.seed_generator.state
         self._compiled_latent_to_images = None
 
     def policy_scope(self):
@@ -55,28 +59,34 @@ class GenerativeModel(keras.Model):
         """Maps latent vectors `(batch, latent_dim)` to images in [0, 1]."""
         raise NotImplementedError
 
-    def latent_to_images_compiled(self, z, **kwargs):
+    def latent_to_images_compiled(self, z):
         """`latent_to_images` for inference, compiled once and reused.
 
-        On the TensorFlow backend this is a `tf.function` that retraces
-        only when the input rank or dtype changes, so sampling one image
-        costs a graph call rather than an eager pass through every layer.
+        On the TensorFlow backend this is a `tf.function` traced once for
+        any batch size, so sampling one image costs a graph call rather
+        than an eager pass through every layer.
 
         Args:
-            z: latent vectors `(batch, latent_dim)`.
-            **kwargs: further inputs of `latent_to_images` (e.g. `labels`).
+            z: float32 latent vectors `(batch, latent_dim)`.
 
         Returns:
             The images as a tensor, float32 in [0, 1].
         """
         if self._compiled_latent_to_images is None:
-            function = self.latent_to_images
+
+            def function(z):
+                return self.latent_to_images(z)
+
             if keras.backend.backend() == "tensorflow":
                 import tensorflow as tf
 
-                function = tf.function(function, reduce_retracing=True)
+                spec = tf.TensorSpec((None, self.latent_dim), tf.float32)
+                # A function of its own per model: TensorFlow counts traces
+                # per Python function and would warn about "retracing" when
+                # a process builds many models.
+                function = tf.function(function, input_signature=[spec])
             self._compiled_latent_to_images = function
-        return self._compiled_latent_to_images(z, **kwargs)
+        return self._compiled_latent_to_images(z)
 
     def sample_latent(self, num_images, seed=None):
         """Draws latent vectors from the prior N(0, I).
@@ -188,6 +198,13 @@ class GenerativeModel(keras.Model):
         ):
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         return optimizer
+
+    def load_own_variables(self, store):
+        # Files saved before the seed state was kept hold no variable of
+        # the model itself: load them with a fresh state.
+        if len(store.keys()) == 0:
+            return
+        super().load_own_variables(store)
 
     def compile_from_config(self, config):
         self.compile(**keras.saving.deserialize_keras_object(config))
