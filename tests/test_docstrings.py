@@ -1,16 +1,23 @@
 """The Example blocks in the public docstrings run and print what they say."""
 
 import doctest
+import importlib
 
 import pytest
 
 from keras_genimg.callbacks import image_grid, sample_grid
+from keras_genimg.latent import attributes, frames, interpolation, traversal
 from keras_genimg.models import (
+    conditional_gan,
+    conditional_model,
+    conditional_networks,
+    conditional_vae,
     dcgan,
     generative_model,
     networks,
     registry,
     vae,
+    wgan_gp,
 )
 from keras_genimg.utils import atomic
 
@@ -26,6 +33,17 @@ from keras_genimg.utils import atomic
         image_grid,
         sample_grid,
         atomic,
+        conditional_gan,
+        conditional_vae,
+        wgan_gp,
+        conditional_model,
+        conditional_networks,
+        interpolation,
+        traversal,
+        attributes,
+        frames,
+        # The package exports the function `mix` under the module's name.
+        importlib.import_module("keras_genimg.data.mix"),
     ],
 )
 def test_docstring_examples(module):

@@ -1,14 +1,24 @@
 """Callbacks for training the zoo's models with `model.fit`."""
 
 from keras_genimg.callbacks.atomic_checkpoint import AtomicCheckpoint
+from keras_genimg.callbacks.divergence_guard import (
+    DivergenceGuard,
+    TrainingDivergedError,
+)
 from keras_genimg.callbacks.history_json import HistoryJSON
 from keras_genimg.callbacks.image_grid import make_grid, save_image_grid
 from keras_genimg.callbacks.sample_grid import SampleGrid
+from keras_genimg.callbacks.sample_metric import SampleMetric
+from keras_genimg.callbacks.tensorboard_grid import TensorBoardGrid
 
 __all__ = [
     "AtomicCheckpoint",
+    "DivergenceGuard",
     "HistoryJSON",
     "SampleGrid",
+    "SampleMetric",
+    "TensorBoardGrid",
+    "TrainingDivergedError",
     "make_grid",
     "save_image_grid",
 ]

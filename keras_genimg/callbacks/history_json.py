@@ -15,6 +15,9 @@ class HistoryJSON(keras.callbacks.Callback):
     `History.history` does, plus `"epoch"` (1-based). It is rewritten
     atomically (temporary file, then rename) after every epoch, so a run
     killed mid-training leaves a complete file of the epochs it finished.
+    An existing file is continued: a run resumed at epoch `k` (by
+    `keras.callbacks.BackupAndRestore`) keeps the first `k` epochs and
+    replaces any later ones; a run started afresh replaces them all.
 
     Args:
         path: str or path-like. The JSON file to write.
@@ -31,11 +34,16 @@ class HistoryJSON(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.history = {}
+        if os.path.exists(self.path):
+            with open(self.path) as f:
+                self.history = json.load(f)
 
     def on_epoch_end(self, epoch, logs=None):
+        kept = sum(1 for e in self.history.get("epoch", []) if e <= epoch)
+        self.history = {k: v[:kept] for k, v in self.history.items()}
         self.history.setdefault("epoch", []).append(epoch + 1)
         for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(float(value))
+            self.history.setdefault(key, [None] * kept).append(float(value))
         write_json_atomic(self.path, self.history)
 
 

@@ -20,6 +20,10 @@ class SampleGrid(keras.callbacks.Callback):
 
     Works with any model of the zoo: it needs `generate(z=...)` and
     `sample_latent(num_images, seed)`, or `generate(num_images, seed=...)`.
+    A conditional model (one with `num_classes`) gets one row per class,
+    `num_images // num_classes` images wide (at least one), the same
+    latent vectors in every row; its reconstructions need
+    `reconstruction_labels`.
 
     Args:
         directory: str or path-like. Where the PNGs go; created if missing.
@@ -29,6 +33,8 @@ class SampleGrid(keras.callbacks.Callback):
         seed: int. Seed of the fixed latent vectors. Defaults to 0.
         reconstruction_images: float array `(N, H, W, C)` in [0, 1] or
             None. A fixed batch to reconstruct, for models that can.
+        reconstruction_labels: int array `(N,)` or None. The classes of
+            `reconstruction_images`, for a conditional model.
 
     Example:
     >>> import numpy as np, tempfile
@@ -50,6 +56,7 @@ class SampleGrid(keras.callbacks.Callback):
         every_n_epochs=1,
         seed=0,
         reconstruction_images=None,
+        reconstruction_labels=None,
     ):
         super().__init__()
         if num_images < 1 or every_n_epochs < 1:
@@ -62,13 +69,14 @@ class SampleGrid(keras.callbacks.Callback):
         self.every_n_epochs = int(every_n_epochs)
         self.seed = seed
         self.reconstruction_images = reconstruction_images
+        self.reconstruction_labels = reconstruction_labels
         self._latent = None
 
     def on_train_begin(self, logs=None):
         os.makedirs(self.directory, exist_ok=True)
         if self._latent is None and hasattr(self.model, "sample_latent"):
             self._latent = self.model.sample_latent(
-                self.num_images, seed=self.seed
+                self._num_columns() or self.num_images, seed=self.seed
             )
 
     def on_epoch_end(self, epoch, logs=None):
@@ -77,17 +85,28 @@ class SampleGrid(keras.callbacks.Callback):
 
     def write(self, epoch):
         """Writes the grids for `epoch` (1-based) and returns their paths."""
-        if self._latent is not None:
-            samples = self.model.generate(z=self._latent)
-        else:
-            samples = self.model.generate(self.num_images, seed=self.seed)
         paths = [self._path("epoch", epoch)]
-        save_image_grid(paths[0], samples)
+        columns = self._num_columns()
+        if columns:
+            save_image_grid(
+                paths[0], self._class_rows(columns), num_columns=columns
+            )
+        elif self._latent is not None:
+            save_image_grid(paths[0], self.model.generate(z=self._latent))
+        else:
+            save_image_grid(
+                paths[0], self.model.generate(self.num_images, seed=self.seed)
+            )
         if self.reconstruction_images is not None and hasattr(
             self.model, "reconstruct"
         ):
             originals = np.asarray(self.reconstruction_images, "float32")
-            reconstructed = self.model.reconstruct(originals)
+            if hasattr(self.model, "num_classes"):
+                reconstructed = self.model.reconstruct(
+                    originals, self.reconstruction_labels
+                )
+            else:
+                reconstructed = self.model.reconstruct(originals)
             pairs = np.stack([originals, reconstructed], axis=1)
             paths.append(self._path("reconstructions_epoch", epoch))
             save_image_grid(
@@ -96,6 +115,24 @@ class SampleGrid(keras.callbacks.Callback):
                 num_columns=2 * _pair_columns(len(originals)),
             )
         return paths
+
+    def _num_columns(self):
+        """Images per class row for a conditional model, else None."""
+        num_classes = getattr(self.model, "num_classes", None)
+        if num_classes is None:
+            return None
+        return max(1, self.num_images // num_classes)
+
+    def _class_rows(self, columns):
+        """One row per class, the same latents in every row."""
+        num_classes = self.model.num_classes
+        labels = np.repeat(np.arange(num_classes), columns)
+        if self._latent is None:
+            return self.model.generate(
+                num_classes * columns, seed=self.seed, labels=labels
+            )
+        z = np.tile(self._latent, (num_classes, 1))
+        return self.model.generate(z=z, labels=labels)
 
     def _path(self, prefix, epoch):
         return os.path.join(self.directory, f"{prefix}_{epoch:04d}.png")

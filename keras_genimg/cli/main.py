@@ -12,7 +12,19 @@ class CommandError(Exception):
 
 
 def build_parser():
-    from keras_genimg.cli import export, sample, serving_config, train
+    from keras_genimg.cli import (
+        animate,
+        eval,
+        export,
+        interpolate,
+        judge,
+        plot,
+        sample,
+        serving_config,
+        synthesize,
+        train,
+        traverse,
+    )
 
     parser = argparse.ArgumentParser(
         prog="genimg",
@@ -32,6 +44,13 @@ def build_parser():
     export.add_parser(commands)
     sample.add_parser(commands)
     serving_config.add_parser(commands)
+    judge.add_parser(commands)
+    eval.add_parser(commands)
+    plot.add_parser(commands)
+    animate.add_parser(commands)
+    interpolate.add_parser(commands)
+    traverse.add_parser(commands)
+    synthesize.add_parser(commands)
     return parser
 
 
@@ -47,11 +66,15 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = build_parser()
     args = parser.parse_args(argv)
+    from keras_genimg.callbacks import TrainingDivergedError
+
     try:
         args.run(args)
     except (CommandError, ValueError, FileNotFoundError) as err:
         message = " ".join(str(err).split()) or repr(err)
         parser.exit(2, f"genimg {args.command}: error: {message}\n")
+    except TrainingDivergedError as err:
+        parser.exit(1, f"genimg {args.command}: error: {err}\n")
     except KeyboardInterrupt:
         parser.exit(130, f"genimg {args.command}: interrupted\n")
     return 0

@@ -5,10 +5,25 @@ import os
 
 from keras_genimg.models import names
 
-DEFAULT_LATENT_DIMS = {"vae": 16, "dcgan": 100}
+DEFAULT_LATENT_DIMS = {
+    "vae": 16,
+    "dcgan": 100,
+    "cgan": 100,
+    "cvae": 16,
+    "wgan_gp": 100,
+}
 # Per image, a step costs about the same at 32 as at 64 on a CPU, and the
 # GAN's samples improve with the number of steps more than with batch size.
-DEFAULT_BATCH_SIZES = {"vae": 64, "dcgan": 32}
+# A WGAN-GP batch is split into n_critic = 5 critic batches.
+DEFAULT_BATCH_SIZES = {
+    "vae": 64,
+    "dcgan": 32,
+    "cgan": 32,
+    "cvae": 64,
+    "wgan_gp": 5 * 32,
+}
+# Models that train on (images, labels), with num_classes from the data.
+CONDITIONAL_MODELS = ("cgan", "cvae")
 RECONSTRUCTION_BATCH = 32
 
 
@@ -37,12 +52,13 @@ def add_parser(commands):
     parser.add_argument(
         "--batch-size",
         type=_positive_int,
-        help="images per step (default: 64 for vae, 32 for dcgan)",
+        help="images per step (default: 64 for vae and cvae, 32 for dcgan "
+        "and cgan, 160 for wgan_gp: 5 critic batches of 32)",
     )
     parser.add_argument(
         "--latent-dim",
         type=_positive_int,
-        help="latent size (default: 16 for vae, 100 for dcgan)",
+        help="latent size (default: 16 for vae and cvae, 100 for the GANs)",
     )
     parser.add_argument(
         "--image-size",
@@ -116,10 +132,16 @@ def _positive_int(text):
     return value
 
 
+def _num_classes(dataset):
+    """One more than the largest label of a labelled data set."""
+    return 1 + max(int(y.max()) for _, y in dataset.as_numpy_iterator())
+
+
 def run(args):
     import keras
 
     from keras_genimg import callbacks, data, models
+    from keras_genimg.cli import resume
 
     out = args.out or os.path.join("runs", args.model)
     keras.utils.set_random_seed(args.seed)
@@ -129,13 +151,17 @@ def run(args):
         channels=args.channels,
         limit=args.limit,
     )
+    conditional = args.model in CONDITIONAL_MODELS
     dataset = data.load_images(
         args.data,
         batch_size=args.batch_size or DEFAULT_BATCH_SIZES[args.model],
         seed=args.seed,
+        with_labels=conditional,
         **source,
     )
-    image_shape = tuple(dataset.element_spec.shape[1:])
+    images_spec = dataset.element_spec[0] if conditional else None
+    image_shape = tuple((images_spec or dataset.element_spec).shape[1:])
+    extra = {"num_classes": _num_classes(dataset)} if conditional else {}
     policy = f"mixed_{args.mixed_precision}" if args.mixed_precision else None
     with models.dtype_policy_scope(policy):
         model = models.get(
@@ -143,34 +169,46 @@ def run(args):
             image_shape=image_shape,
             latent_dim=args.latent_dim or DEFAULT_LATENT_DIMS[args.model],
             seed=args.seed,
+            **extra,
         )
         model.compile(
             jit_compile=args.jit_compile,
             steps_per_execution=args.steps_per_execution,
         )
 
-    fixed_batch = None
+    fixed_batch = fixed_labels = None
     if hasattr(model, "reconstruct"):
         source["limit"] = min(
             args.limit or RECONSTRUCTION_BATCH, RECONSTRUCTION_BATCH
         )
-        fixed_batch, _ = data.load_arrays(args.data, **source)
+        fixed_batch, fixed_labels = data.load_arrays(
+            args.data, with_labels=conditional, **source
+        )
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump({k: v for k, v in vars(args).items() if k != "run"}, f)
+    done = resume.completed_epochs(out)
+    if done:
+        print(f"Resuming {out} after epoch {done} of {args.epochs}")
+        resume.skip_shuffles(dataset, done)
     model.fit(
         dataset,
         epochs=args.epochs,
         verbose=args.verbose,
         shuffle=False,  # the data set shuffles itself
         callbacks=[
+            # First, so that no epoch-end save sees a diverged model.
+            callbacks.DivergenceGuard(),
             callbacks.SampleGrid(
                 os.path.join(out, "samples"),
                 seed=args.seed,
                 reconstruction_images=fixed_batch,
+                reconstruction_labels=fixed_labels,
             ),
             callbacks.AtomicCheckpoint(os.path.join(out, "model.keras")),
             callbacks.HistoryJSON(os.path.join(out, "history.json")),
+            # Last: an epoch counts as done once all of the above are saved.
+            resume.backup_callback(out),
         ],
     )
     print(f"Wrote {out}/samples/, {out}/model.keras and {out}/history.json")

@@ -15,6 +15,7 @@ ds = load_images("shapes", batch_size=64, seed=0)
 """
 
 from keras_genimg.data.errors import DataSourceError
+from keras_genimg.data.mix import mix
 from keras_genimg.data.pipeline import load_arrays, load_images
 from keras_genimg.data.shapes import SHAPE_CLASSES, render_shapes
 
@@ -23,5 +24,6 @@ __all__ = [
     "DataSourceError",
     "load_arrays",
     "load_images",
+    "mix",
     "render_shapes",
 ]

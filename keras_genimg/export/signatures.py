@@ -5,9 +5,9 @@ unknown batch dimension, whatever the model's dtype policy:
 
 - every model: `serving_default` (`z` -> `images`) and `sample` (`seed` ->
   `images`, one image per int32 seed);
-- models with an `encoder` (the VAE) also: `decode` (as `serving_default`),
-  `encode` (`images` -> `z_mean`, `z_log_var`) and `reconstruct`
-  (`images` -> `images`, through the posterior mean);
+- unconditional models with an `encoder` (the VAE) also: `decode` (as
+  `serving_default`), `encode` (`images` -> `z_mean`, `z_log_var`) and
+  `reconstruct` (`images` -> `images`, through the posterior mean);
 - a conditional model, one with a `num_classes` attribute, takes an int32
   `label` beside `z` or `seed`, and is called as
   `model.latent_to_images(z, labels=label)`.
@@ -106,7 +106,7 @@ def serving_signatures(model):
                 f"`{attribute}`."
             )
     signatures = _generator_signatures(model)
-    if hasattr(model, "encoder"):
+    if hasattr(model, "encoder") and not hasattr(model, "num_classes"):
         signatures.update(_autoencoder_signatures(model))
     return signatures
 

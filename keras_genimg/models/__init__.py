@@ -1,5 +1,8 @@
 """The zoo's models: subclassed `keras.Model`s trained with `model.fit`."""
 
+from keras_genimg.models.conditional_gan import ConditionalGAN
+from keras_genimg.models.conditional_model import ConditionalGenerativeModel
+from keras_genimg.models.conditional_vae import ConditionalVAE
 from keras_genimg.models.dcgan import DCGAN
 from keras_genimg.models.generative_model import (
     GenerativeModel,
@@ -7,10 +10,15 @@ from keras_genimg.models.generative_model import (
 )
 from keras_genimg.models.registry import get, names
 from keras_genimg.models.vae import VAE
+from keras_genimg.models.wgan_gp import WGANGP
 
 __all__ = [
     "DCGAN",
     "VAE",
+    "WGANGP",
+    "ConditionalGAN",
+    "ConditionalVAE",
+    "ConditionalGenerativeModel",
     "GenerativeModel",
     "dtype_policy_scope",
     "get",

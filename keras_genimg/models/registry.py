@@ -1,9 +1,18 @@
 """Look up zoo models by name, as the command line does."""
 
+from keras_genimg.models.conditional_gan import ConditionalGAN
+from keras_genimg.models.conditional_vae import ConditionalVAE
 from keras_genimg.models.dcgan import DCGAN
 from keras_genimg.models.vae import VAE
+from keras_genimg.models.wgan_gp import WGANGP
 
-_MODELS = {"dcgan": DCGAN, "vae": VAE}
+_MODELS = {
+    "cgan": ConditionalGAN,
+    "cvae": ConditionalVAE,
+    "dcgan": DCGAN,
+    "vae": VAE,
+    "wgan_gp": WGANGP,
+}
 
 
 def names():
@@ -11,7 +20,7 @@ def names():
 
     Example:
     >>> names()
-    ['dcgan', 'vae']
+    ['cgan', 'cvae', 'dcgan', 'vae', 'wgan_gp']
     """
     return sorted(_MODELS)
 
@@ -20,7 +29,7 @@ def get(name, **kwargs):
     """Builds a zoo model by name.
 
     Args:
-        name: str. One of `names()`, e.g. `"vae"` or `"dcgan"`.
+        name: str. One of `names()`, e.g. `"vae"` or `"wgan_gp"`.
         **kwargs: passed to the model's constructor (`image_shape`, ...).
 
     Returns:

@@ -1,0 +1,424 @@
+"""`genimg eval`: FID/FCD, KID, IS and precision/recall of a model."""
+
+import os
+import sys
+import time
+
+from keras_genimg.cli.train import _positive_int
+
+EVAL_FILE = "eval.json"
+MODEL_FILE = "model.keras"
+GENERATE_CHUNK = 500
+
+
+def add_parser(commands):
+    parser = commands.add_parser(
+        "eval",
+        help="measure sample quality (FID/FCD, KID, IS, precision/recall)",
+        description=(
+            "Generate images from a trained model and compare their "
+            "features with those of real images. Prints a table and writes "
+            "eval.json. Features are InceptionV3's (--features inception, "
+            "the literature's default) or a judge classifier's trained with "
+            "'genimg judge train' (--features judge.keras), which suit "
+            "small images such as digits far better. The real images' "
+            "features are cached per data set, split, range, image size "
+            "and feature model."
+        ),
+    )
+    parser.add_argument(
+        "model",
+        nargs="?",
+        metavar="MODEL",
+        help="a run folder of 'genimg train' (holding model.keras), a "
+        ".keras file or a SavedModel version folder",
+    )
+    parser.add_argument(
+        "--data",
+        required=True,
+        metavar="SOURCE",
+        help="the real images to compare with (any 'genimg train' source)",
+    )
+    parser.add_argument("--split", default="train", help="data split")
+    parser.add_argument(
+        "--data-range",
+        type=_range,
+        metavar="START:STOP[:STEP]",
+        help="use only these images of the data, a Python slice (e.g. "
+        "0:8000, or 0:10000:2 for the even ones)",
+    )
+    parser.add_argument(
+        "--real-images",
+        metavar="SOURCE",
+        help="instead of MODEL, score real images (e.g. held-out ones): "
+        "what a perfect model would get",
+    )
+    parser.add_argument(
+        "--real-range",
+        type=_range,
+        metavar="START:STOP[:STEP]",
+        help="use only these images of --real-images (e.g. 1:10000:2)",
+    )
+    parser.add_argument(
+        "--num",
+        type=_positive_int,
+        default=10000,
+        help="generated images (default: 10000)",
+    )
+    parser.add_argument(
+        "--features",
+        default="inception",
+        metavar="inception|JUDGE.keras",
+        help="feature model (default: inception)",
+    )
+    parser.add_argument(
+        "--inception-weights",
+        metavar="PATH",
+        help="local InceptionV3 weights file, where they cannot be downloaded",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="first seed of the samples"
+    )
+    parser.add_argument(
+        "--kid-subsets", type=_positive_int, default=100, help="default 100"
+    )
+    parser.add_argument(
+        "--kid-subset-size",
+        type=_positive_int,
+        default=1000,
+        help="default 1000",
+    )
+    parser.add_argument(
+        "--neighbours",
+        type=_positive_int,
+        default=3,
+        help="k of the precision/recall manifolds (default: 3)",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="JSON",
+        help="where to write the results (default: eval.json in the run "
+        "folder or beside the .keras file, else in the current folder)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="reference feature cache (default: $KERAS_GENIMG_CACHE or "
+        "~/.cache/keras_genimg/reference)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the cache",
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _range(text):
+    """`START:STOP[:STEP]` to a `(start, stop, step)` tuple of ints."""
+    import argparse
+
+    parts = text.split(":")
+    try:
+        start, stop = int(parts[0] or 0), int(parts[1])
+        step = int(parts[2]) if len(parts) == 3 else 1
+    except (ValueError, IndexError):
+        start = stop = step = 0
+    if len(parts) > 3 or not 0 <= start < stop or step < 1:
+        raise argparse.ArgumentTypeError(
+            "must be START:STOP or START:STOP:STEP with 0 <= START < STOP "
+            f"and STEP >= 1, got {text!r}"
+        )
+    return start, stop, step
+
+
+def run(args):
+    from keras_genimg.cli.main import CommandError
+    from keras_genimg.metrics import format_report
+
+    if (args.model is None) == (args.real_images is None):
+        raise CommandError("give either MODEL or --real-images SOURCE")
+    if args.real_range and not args.real_images:
+        raise CommandError("--real-range goes with --real-images")
+    started = time.time()
+    extractor, features_info = _open_extractor(args)
+    if args.model is not None:
+        generator = open_generator(args.model)
+        image_shape = generator.image_shape
+    else:
+        generator, image_shape = None, None
+    try:
+        reference, data_info = _reference(args, extractor, image_shape)
+        if generator is not None:
+            generated = _generated_features(args, generator, extractor)
+        else:
+            generated, image_shape = _real_features(args, extractor, reference)
+    finally:
+        if generator is not None:
+            generator.close()
+    report = _evaluate(args, reference, generated, extractor)
+    report.update(
+        model=args.model or None,
+        real_images=_describe_source(
+            args.real_images, args.split, args.real_range
+        )
+        if args.real_images
+        else None,
+        data=data_info,
+        features=features_info,
+        image_shape=list(image_shape),
+        num_generated=len(generated.features),
+        seed=args.seed if generator is not None else None,
+        reference_from_cache=reference.from_cache,
+        seconds=round(time.time() - started, 1),
+    )
+    print(format_report(report))
+    out = args.out or _default_out(args.model)
+    _write_json(out, report)
+    print(f"Wrote {out}")
+
+
+# === Feature model ===
+
+
+def _open_extractor(args):
+    from keras_genimg.cli.main import CommandError
+    from keras_genimg.metrics import (
+        InceptionWeightsError,
+        inception_extractor,
+        judge_extractor,
+    )
+
+    if args.features == "inception":
+        try:
+            extractor = inception_extractor(
+                args.inception_weights or "imagenet"
+            )
+        except InceptionWeightsError as err:
+            raise CommandError(str(err)) from None
+        info = {"kind": "inception", "weights": args.inception_weights}
+    else:
+        if args.inception_weights:
+            raise CommandError(
+                "--inception-weights goes with --features inception"
+            )
+        if not args.features.endswith(".keras"):
+            raise CommandError(
+                f"--features must be 'inception' or a judge .keras file, "
+                f"got {args.features!r}"
+            )
+        extractor = judge_extractor(args.features)
+        info = {"kind": "judge", "path": os.path.abspath(args.features)}
+    info.update(extractor.config(), fingerprint=extractor.fingerprint)
+    return extractor, info
+
+
+# === Images and their features ===
+
+
+def load_slice(source, split, data_range, image_shape, labels=True):
+    """Images of a source (a slice of it), with labels when it has them.
+
+    Args:
+        source: a `load_arrays` source.
+        split: str. The split.
+        data_range: `(start, stop, step)` or None (all).
+        image_shape: `(H, W, C)` to convert to, or None (keep).
+        labels: bool. Read the labels when the source has them.
+
+    Returns:
+        `(x, y)`, `y` None without labels.
+    """
+    from keras_genimg.data import DataSourceError, load_arrays
+
+    options = dict(split=split)
+    if image_shape is not None:
+        options.update(image_size=image_shape[:2], channels=image_shape[2])
+    if data_range is not None:
+        options["limit"] = data_range[1]
+    try:
+        x, y = load_arrays(source, with_labels=labels, **options)
+    except DataSourceError as err:
+        if not labels or "has no labels" not in str(err):
+            raise
+        x, y = load_arrays(source, **options)
+    if data_range is not None:
+        start, stop, step = data_range
+        if stop > len(x):
+            raise DataSourceError(
+                f"The range {start}:{stop} ends past the {len(x)} images of "
+                f"{source!r}."
+            )
+        x = x[start:stop:step]
+        y = None if y is None else y[start:stop:step]
+    return x, y
+
+
+def _reference(args, extractor, image_shape):
+    from keras_genimg.metrics import compute_reference
+
+    x, y = load_slice(args.data, args.split, args.data_range, image_shape)
+    info = _describe_source(args.data, args.split, args.data_range)
+    info.update(num_images=len(x), labels=y is not None)
+    print(f"Reference: {len(x)} images of {args.data!r} ({args.split})")
+    progress = _progress_bar(len(x), "reference features")
+    reference = compute_reference(
+        x,
+        extractor,
+        labels=y,
+        description=_describe_source(args.data, args.split, args.data_range),
+        cache_dir=args.cache_dir,
+        use_cache=not args.no_cache,
+        progress=progress,
+    )
+    if reference.from_cache:
+        print("Reference features read from the cache.")
+    return reference, info
+
+
+def _real_features(args, extractor, reference):
+    x, _ = load_slice(
+        args.real_images, args.split, args.real_range, None, False
+    )
+    print(f"Scoring {len(x)} real images of {args.real_images!r}")
+    progress = _progress_bar(len(x), "real image features")
+    return extractor.extract(x, progress=progress), x.shape[1:]
+
+
+def _generated_features(args, generator, extractor):
+    import numpy as np
+
+    from keras_genimg.metrics import FeatureSet
+
+    print(f"Generating {args.num} images from {args.model!r}")
+    progress = _progress_bar(args.num, "generated features")
+    seeds = np.arange(args.seed, args.seed + args.num, dtype="int64")
+    parts = []
+    for start in range(0, len(seeds), GENERATE_CHUNK):
+        images = generator.sample(seeds[start : start + GENERATE_CHUNK])
+        parts.append(extractor.extract(images))
+        progress(len(images))
+    probabilities = None
+    if parts[0].probabilities is not None:
+        probabilities = np.concatenate([p.probabilities for p in parts])
+    return FeatureSet(
+        np.concatenate([p.features for p in parts]), probabilities
+    )
+
+
+def _progress_bar(total, name):
+    """A progress callback; the bar appears at its first update."""
+    import keras
+
+    bar = None
+
+    def add(count):
+        nonlocal bar
+        if bar is None:
+            print(f"  {name}:")
+            # A live bar on a terminal; one summary line in a log file.
+            verbose = 1 if sys.stdout.isatty() else 2
+            bar = keras.utils.Progbar(total, verbose=verbose, unit_name="image")
+        bar.add(count)
+
+    return add
+
+
+# === Metrics and report ===
+
+
+def _evaluate(args, reference, generated, extractor):
+    from keras_genimg.metrics import compute_metrics
+
+    result = compute_metrics(
+        reference,
+        generated,
+        kid_subsets=args.kid_subsets,
+        kid_subset_size=args.kid_subset_size,
+        neighbours=args.neighbours,
+        seed=args.seed,
+    )
+    coverage = result.pop("coverage", None)
+    return {
+        "metrics": result,
+        "frechet_name": "FID" if extractor.name == "inception_v3" else "FCD",
+        "coverage": coverage,
+        "settings": {
+            "kid_subsets": args.kid_subsets,
+            "kid_subset_size": args.kid_subset_size,
+            "neighbours": args.neighbours,
+            "num_reference": len(reference),
+        },
+    }
+
+
+def _describe_source(source, split, data_range):
+    path = os.path.abspath(source) if os.path.exists(source) else source
+    return {
+        "source": path,
+        "split": split,
+        "range": list(data_range) if data_range else None,
+    }
+
+
+def _default_out(model):
+    if model is None:
+        return EVAL_FILE
+    if os.path.isfile(os.path.join(model, MODEL_FILE)):
+        return os.path.join(model, EVAL_FILE)
+    if model.endswith(".keras"):
+        return os.path.join(os.path.dirname(model), EVAL_FILE)
+    return EVAL_FILE
+
+
+def _write_json(path, data):
+    from keras_genimg.callbacks.history_json import write_json_atomic
+
+    write_json_atomic(path, data)
+
+
+# === Models ===
+
+
+class _Generator:
+    """Images from int seeds, from a .keras model or a SavedModel."""
+
+    def __init__(self, sample, image_shape, close=None):
+        self.sample = sample
+        self.image_shape = tuple(int(s) for s in image_shape)
+        self.close = close or (lambda: None)
+
+
+def open_generator(path):
+    """Opens a run folder, a `.keras` file or a SavedModel version folder.
+
+    Each seed gives the image `genimg sample` gives for it.
+
+    Args:
+        path: str. The model.
+
+    Returns:
+        An object with `sample(seeds)`, `image_shape` and `close()`.
+    """
+    import keras
+
+    import keras_genimg.models  # noqa: F401  (registers the zoo's classes)
+    from keras_genimg.cli.sample import SAVED_MODEL_FILE, _not_a_model
+    from keras_genimg.export import generate_from_seeds
+    from keras_genimg.serving import Client
+
+    if os.path.isfile(os.path.join(path, MODEL_FILE)):
+        path = os.path.join(path, MODEL_FILE)
+    if path.endswith(".keras"):
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"No model file at {path!r}.")
+        model = keras.models.load_model(path, compile=False)
+        return _Generator(
+            lambda seeds: generate_from_seeds(model, seeds),
+            model.image_shape,
+        )
+    if os.path.isfile(os.path.join(path, SAVED_MODEL_FILE)):
+        client = Client.from_saved_model(path)
+        return _Generator(client.sample, client.image_shape, client.close)
+    raise FileNotFoundError(_not_a_model(path))

@@ -1,0 +1,266 @@
+"""Wasserstein GAN with gradient penalty (Gulrajani et al., 2017)."""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from keras_genimg.models import conditional_networks, networks
+from keras_genimg.models.generative_model import (
+    GenerativeModel,
+    to_signed,
+    to_unit,
+)
+
+# Keeps the gradient norm's square root differentiable at 0.
+NORM_EPSILON = 1e-12
+
+
+@keras.saving.register_keras_serializable(package="keras_genimg")
+class WGANGP(GenerativeModel):
+    """WGAN-GP trained with `model.fit`.
+
+    The critic `D` scores images (higher is more real) and is trained to
+    maximise `mean D(real) - mean D(fake)`, an estimate of the Wasserstein
+    distance, minus `gp_weight * mean (||grad D(x_hat)|| - 1)^2` on
+    interpolates `x_hat = alpha * real + (1 - alpha) * fake`,
+    `alpha ~ U(0, 1)` per image. The generator minimises `-mean D(fake)`.
+
+    One `train_step` makes `n_critic` critic updates and then one generator
+    update. The batch is split into `n_critic` equal chunks, one per
+    critic update, so every critic update sees fresh real images as in
+    the paper's Algorithm 1, and an epoch shows each real image to the
+    critic once; the generator update then uses a chunk-sized batch of
+    fresh latents. Feed batches of `n_critic * m` images (e.g. 5 * 64);
+    images past the last full chunk are dropped, and a batch smaller than
+    `n_critic` reuses its images.
+
+    The critic has no batch normalization (it would make the penalty of
+    one image depend on the others). The generator is the DCGAN's.
+
+    Logged metrics: `critic_loss` (`-wasserstein + gp_weight * penalty`),
+    `g_loss`, `wasserstein` (the critic's estimate `mean D(real) -
+    mean D(fake)`) and `gradient_penalty`; the critic's values are means
+    over the step's `n_critic` updates.
+
+    Reference: Gulrajani, Ahmed, Arjovsky, Dumoulin & Courville, "Improved
+    Training of Wasserstein GANs", 2017.
+
+    Args:
+        image_shape: tuple. `(height, width, channels)`, e.g. `(28, 28, 1)`.
+        latent_dim: int. Size of the latent vector. Defaults to 100.
+        filters: int. Width of the networks. Defaults to 64.
+        n_critic: int. Critic updates per generator update. Defaults to 5.
+        gp_weight: float. Weight of the gradient penalty. Defaults to 10.
+        seed: int or None. Seed of the latent noise and the interpolation
+            weights drawn during training.
+        **kwargs: passed to `keras.Model`.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras_genimg.models import WGANGP
+    >>> images = np.random.default_rng(0).random((40, 16, 16, 1), "float32")
+    >>> gan = WGANGP(image_shape=(16, 16, 1), latent_dim=8, seed=0)
+    >>> gan.compile()
+    >>> history = gan.fit(images, batch_size=20, verbose=0)
+    >>> sorted(history.history)
+    ['critic_loss', 'g_loss', 'gradient_penalty', 'wasserstein']
+    >>> int(gan.critic_optimizer.iterations), int(gan.optimizer.iterations)
+    (10, 2)
+    """
+
+    def __init__(
+        self,
+        image_shape,
+        latent_dim=100,
+        filters=64,
+        n_critic=5,
+        gp_weight=10.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(image_shape, latent_dim, seed=seed, **kwargs)
+        if int(n_critic) < 1:
+            raise ValueError(f"`n_critic` must be >= 1. Received: {n_critic!r}")
+        if gp_weight < 0:
+            raise ValueError(
+                f"`gp_weight` must be >= 0. Received: {gp_weight!r}"
+            )
+        self.filters = int(filters)
+        self.n_critic = int(n_critic)
+        self.gp_weight = float(gp_weight)
+
+        # === Layers ===
+        with self.policy_scope():
+            self.generator = networks.build_dcgan_generator(
+                self.image_shape, self.latent_dim, self.filters
+            )
+            self.critic = conditional_networks.build_wgan_critic(
+                self.image_shape, self.filters
+            )
+
+        # === Metrics ===
+        self.critic_loss_tracker = keras.metrics.Mean(name="critic_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.wasserstein_tracker = keras.metrics.Mean(name="wasserstein")
+        self.penalty_tracker = keras.metrics.Mean(name="gradient_penalty")
+        # The networks are built above, so the model is too.
+        self.built = True
+
+    @property
+    def metrics(self):
+        return [
+            self.critic_loss_tracker,
+            self.g_loss_tracker,
+            self.wasserstein_tracker,
+            self.penalty_tracker,
+        ]
+
+    def compile(self, critic_optimizer=None, g_optimizer=None, **kwargs):
+        """Configures training.
+
+        Args:
+            critic_optimizer: optimizer of the critic. Defaults to
+                `Adam(1e-4, beta_1=0.5, beta_2=0.9)`.
+            g_optimizer: optimizer of the generator, also available as
+                `model.optimizer`. Defaults to
+                `Adam(1e-4, beta_1=0.5, beta_2=0.9)`.
+            **kwargs: passed to `keras.Model.compile`.
+        """
+        self.critic_optimizer = self.loss_scaled(
+            critic_optimizer or _default_optimizer()
+        )
+        super().compile(optimizer=g_optimizer or _default_optimizer(), **kwargs)
+
+    @property
+    def g_optimizer(self):
+        """The generator's optimizer (the same object as `optimizer`)."""
+        return self.optimizer
+
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        if config:
+            config["g_optimizer"] = config.pop("optimizer")
+            config["critic_optimizer"] = keras.saving.serialize_keras_object(
+                self.critic_optimizer
+            )
+        return config
+
+    def build_optimizers(self):
+        self.critic_optimizer.build(self.critic.trainable_variables)
+        self.optimizer.build(self.generator.trainable_variables)
+
+    # === Forward passes ===
+
+    def call(self, z, training=False):
+        """Generates images in [0, 1] from latent vectors."""
+        return self.latent_to_images(z, training=training)
+
+    def latent_to_images(self, z, training=False):
+        return ops.cast(
+            to_unit(self.generator(z, training=training)), "float32"
+        )
+
+    def sample_noise(self, batch_size):
+        return keras.random.normal(
+            (batch_size, self.latent_dim), seed=self.seed_generator
+        )
+
+    def gradient_penalty(self, real, fake):
+        """`mean (||grad D(x_hat)|| - 1)^2` on random interpolates.
+
+        Args:
+            real: float tensor `(batch, H, W, C)`, images in [-1, 1].
+            fake: float tensor of the same shape.
+
+        Returns:
+            A float32 scalar tensor.
+        """
+        alpha = keras.random.uniform(
+            (ops.shape(real)[0], 1, 1, 1), seed=self.seed_generator
+        )
+        interpolates = alpha * real + (1.0 - alpha) * fake
+        with tf.GradientTape() as tape:
+            tape.watch(interpolates)
+            scores = self.critic(interpolates, training=True)
+        grads = ops.cast(tape.gradient(scores, interpolates), "float32")
+        norms = ops.sqrt(
+            ops.sum(ops.square(grads), axis=(1, 2, 3)) + NORM_EPSILON
+        )
+        return ops.mean(ops.square(norms - 1.0))
+
+    # === Training ===
+
+    def train_step(self, data):
+        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real_batch = to_signed(ops.cast(images, "float32"))
+        batch_size = ops.shape(real_batch)[0]
+        chunk = ops.maximum(batch_size // self.n_critic, 1)
+
+        c_weights = self.critic.trainable_weights
+        wasserstein, penalty, critic_loss = 0.0, 0.0, 0.0
+        for step in range(self.n_critic):
+            start = ops.minimum(step * chunk, batch_size - chunk)
+            real = real_batch[start : start + chunk]
+            z = self.sample_noise(chunk)
+            with tf.GradientTape() as tape:
+                fake = self.generator(z, training=True)
+                step_wasserstein = ops.mean(
+                    self.critic(real, training=True)
+                ) - ops.mean(self.critic(fake, training=True))
+                step_penalty = self.gradient_penalty(real, fake)
+                step_loss = -step_wasserstein + self.gp_weight * step_penalty
+                scaled_loss = self.critic_optimizer.scale_loss(step_loss)
+            grads = tape.gradient(scaled_loss, c_weights)
+            self.critic_optimizer.apply_gradients(zip(grads, c_weights))
+            wasserstein += step_wasserstein / self.n_critic
+            penalty += step_penalty / self.n_critic
+            critic_loss += step_loss / self.n_critic
+
+        z = self.sample_noise(chunk)
+        with tf.GradientTape() as tape:
+            fake = self.generator(z, training=True)
+            g_loss = -ops.mean(self.critic(fake, training=True))
+            scaled_loss = self.optimizer.scale_loss(g_loss)
+        g_weights = self.generator.trainable_weights
+        grads = tape.gradient(scaled_loss, g_weights)
+        self.optimizer.apply_gradients(zip(grads, g_weights))
+
+        return self._update_metrics(critic_loss, g_loss, wasserstein, penalty)
+
+    def test_step(self, data):
+        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real = to_signed(ops.cast(images, "float32"))
+        fake = self.generator(self.sample_noise(ops.shape(real)[0]))
+        fake_scores = self.critic(fake)
+        wasserstein = ops.mean(self.critic(real)) - ops.mean(fake_scores)
+        penalty = self.gradient_penalty(real, fake)
+        return self._update_metrics(
+            -wasserstein + self.gp_weight * penalty,
+            -ops.mean(fake_scores),
+            wasserstein,
+            penalty,
+        )
+
+    def _update_metrics(self, critic_loss, g_loss, wasserstein, penalty):
+        self.critic_loss_tracker.update_state(critic_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.wasserstein_tracker.update_state(wasserstein)
+        self.penalty_tracker.update_state(penalty)
+        return {m.name: m.result() for m in self.metrics}
+
+    # === Config ===
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "filters": self.filters,
+                "n_critic": self.n_critic,
+                "gp_weight": self.gp_weight,
+            }
+        )
+        return config
+
+
+def _default_optimizer():
+    return keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9)
