@@ -6,6 +6,7 @@ import importlib
 import pytest
 
 from keras_genimg.callbacks import image_grid, sample_grid
+from keras_genimg.cli import arguments
 from keras_genimg.latent import attributes, frames, interpolation, traversal
 from keras_genimg.models import (
     conditional_gan,
@@ -33,6 +34,7 @@ from keras_genimg.utils import atomic
         image_grid,
         sample_grid,
         atomic,
+        arguments,
         conditional_gan,
         conditional_vae,
         wgan_gp,

@@ -287,7 +287,7 @@ def test_sample_command_errors(tmp_path, exported, capsys):
         (["x.keras", "--server", "http://127.0.0.1:1"], "either PATH"),
         (["--server", "http://127.0.0.1:1"], "--model NAME"),
         ([exported.paths["vae"].rsplit("/", 1)[0]], "base folder"),
-        ([base_dir], "neither a .keras file"),
+        ([base_dir], "neither a run folder, a .keras file"),
     ]
     for args, message in cases:
         with pytest.raises(SystemExit) as exit_info:

@@ -2,7 +2,7 @@
 
 import os
 
-from keras_genimg.cli.train import _positive_int
+from keras_genimg.cli.arguments import positive_int
 
 
 def add_parser(commands):
@@ -18,7 +18,7 @@ def add_parser(commands):
     parser.add_argument("--out", metavar="GIF", help="the GIF to write")
     parser.add_argument(
         "--frame-ms",
-        type=_positive_int,
+        type=positive_int,
         default=400,
         help="milliseconds per epoch (default: 400)",
     )

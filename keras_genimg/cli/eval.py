@@ -4,10 +4,10 @@ import os
 import sys
 import time
 
-from keras_genimg.cli.train import _positive_int
+from keras_genimg.cli.arguments import positive_int
+from keras_genimg.cli.model_source import MODEL_FILE, open_generator
 
 EVAL_FILE = "eval.json"
-MODEL_FILE = "model.keras"
 GENERATE_CHUNK = 500
 
 
@@ -61,7 +61,7 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--num",
-        type=_positive_int,
+        type=positive_int,
         default=10000,
         help="generated images (default: 10000)",
     )
@@ -80,17 +80,17 @@ def add_parser(commands):
         "--seed", type=int, default=0, help="first seed of the samples"
     )
     parser.add_argument(
-        "--kid-subsets", type=_positive_int, default=100, help="default 100"
+        "--kid-subsets", type=positive_int, default=100, help="default 100"
     )
     parser.add_argument(
         "--kid-subset-size",
-        type=_positive_int,
+        type=positive_int,
         default=1000,
         help="default 1000",
     )
     parser.add_argument(
         "--neighbours",
-        type=_positive_int,
+        type=positive_int,
         default=3,
         help="k of the precision/recall manifolds (default: 3)",
     )
@@ -376,49 +376,3 @@ def _write_json(path, data):
     from keras_genimg.callbacks.history_json import write_json_atomic
 
     write_json_atomic(path, data)
-
-
-# === Models ===
-
-
-class _Generator:
-    """Images from int seeds, from a .keras model or a SavedModel."""
-
-    def __init__(self, sample, image_shape, close=None):
-        self.sample = sample
-        self.image_shape = tuple(int(s) for s in image_shape)
-        self.close = close or (lambda: None)
-
-
-def open_generator(path):
-    """Opens a run folder, a `.keras` file or a SavedModel version folder.
-
-    Each seed gives the image `genimg sample` gives for it.
-
-    Args:
-        path: str. The model.
-
-    Returns:
-        An object with `sample(seeds)`, `image_shape` and `close()`.
-    """
-    import keras
-
-    import keras_genimg.models  # noqa: F401  (registers the zoo's classes)
-    from keras_genimg.cli.sample import SAVED_MODEL_FILE, _not_a_model
-    from keras_genimg.export import generate_from_seeds
-    from keras_genimg.serving import Client
-
-    if os.path.isfile(os.path.join(path, MODEL_FILE)):
-        path = os.path.join(path, MODEL_FILE)
-    if path.endswith(".keras"):
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"No model file at {path!r}.")
-        model = keras.models.load_model(path, compile=False)
-        return _Generator(
-            lambda seeds: generate_from_seeds(model, seeds),
-            model.image_shape,
-        )
-    if os.path.isfile(os.path.join(path, SAVED_MODEL_FILE)):
-        client = Client.from_saved_model(path)
-        return _Generator(client.sample, client.image_shape, client.close)
-    raise FileNotFoundError(_not_a_model(path))

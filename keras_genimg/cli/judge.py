@@ -2,7 +2,7 @@
 
 import os
 
-from keras_genimg.cli.train import _positive_int
+from keras_genimg.cli.arguments import positive_int
 
 
 def add_parser(commands):
@@ -36,11 +36,11 @@ def add_parser(commands):
     )
     train.add_argument("--split", default="train", help="data split")
     train.add_argument(
-        "--limit", type=_positive_int, help="use only the first N images"
+        "--limit", type=positive_int, help="use only the first N images"
     )
     train.add_argument(
         "--image-size",
-        type=_positive_int,
+        type=positive_int,
         metavar="H",
         help="resize to H x H (default: keep; match the models' size)",
     )
@@ -54,8 +54,8 @@ def add_parser(commands):
         help="share of the images held out to measure accuracy (default: "
         "0.2, the last 20%%)",
     )
-    train.add_argument("--epochs", type=_positive_int, default=5)
-    train.add_argument("--batch-size", type=_positive_int, default=128)
+    train.add_argument("--epochs", type=positive_int, default=5)
+    train.add_argument("--batch-size", type=positive_int, default=128)
     train.add_argument("--seed", type=int, default=0, help="random seed")
     train.add_argument(
         "--out", default="judge.keras", metavar="FILE", help="a .keras file"

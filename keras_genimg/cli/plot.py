@@ -3,7 +3,7 @@
 import json
 import os
 
-from keras_genimg.cli.train import _positive_int
+from keras_genimg.cli.arguments import positive_int
 
 SCATTER_IMAGES = 2000
 
@@ -30,13 +30,13 @@ def add_parser(commands):
     parser.add_argument("--split", help="data split (default: the run's)")
     parser.add_argument(
         "--num",
-        type=_positive_int,
+        type=positive_int,
         default=SCATTER_IMAGES,
         help=f"images in the scatter (default: {SCATTER_IMAGES})",
     )
     parser.add_argument(
         "--grid-size",
-        type=_positive_int,
+        type=positive_int,
         default=20,
         help="images per side of the manifold (default: 20)",
     )

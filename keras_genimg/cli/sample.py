@@ -1,8 +1,6 @@
 """`genimg sample`: a grid of images from a model file, export or server."""
 
-import os
-
-SAVED_MODEL_FILE = "saved_model.pb"
+from keras_genimg.cli.arguments import positive_int
 
 
 def add_parser(commands):
@@ -34,7 +32,7 @@ def add_parser(commands):
         "--version", type=int, help="served version (default: latest)"
     )
     parser.add_argument(
-        "--num", type=_positive_int, default=64, help="number of images"
+        "--num", type=positive_int, default=64, help="number of images"
     )
     parser.add_argument("--seed", type=int, default=0, help="first seed")
     parser.add_argument(
@@ -42,16 +40,6 @@ def add_parser(commands):
     )
     parser.set_defaults(run=run)
     return parser
-
-
-def _positive_int(text):
-    import argparse
-
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive integer, got {text!r}"
-        )
-    return int(text)
 
 
 def run(args):
@@ -83,33 +71,7 @@ def _sample(args, seeds):
             return client.sample(seeds)
     if args.model or args.version is not None:
         raise CommandError("--model and --version go with --server")
-    if args.path.endswith(".keras"):
-        return _sample_keras(args.path, seeds)
-    if os.path.isfile(os.path.join(args.path, SAVED_MODEL_FILE)):
-        with Client.from_saved_model(args.path) as client:
-            return client.sample(seeds)
-    raise FileNotFoundError(_not_a_model(args.path))
+    from keras_genimg.cli.model_source import open_generator
 
-
-def _sample_keras(path, seeds):
-    import keras
-
-    import keras_genimg.models  # noqa: F401  (registers the zoo's classes)
-    from keras_genimg.export import generate_from_seeds
-
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No model file at {path!r}.")
-    model = keras.models.load_model(path, compile=False)
-    return generate_from_seeds(model, seeds)
-
-
-def _not_a_model(path):
-    from keras_genimg.export.versions import version_dirs
-
-    found = sorted(version_dirs(path))
-    if found:
-        return (
-            f"{path!r} is a model's base folder; pass one of its versions, "
-            f"e.g. {os.path.join(path, str(found[-1]))!r}."
-        )
-    return f"{path!r} is neither a .keras file nor a SavedModel folder."
+    with open_generator(args.path) as generator:
+        return generator.sample(seeds)

@@ -83,7 +83,7 @@ def synthesize(path, per_class, seed=0):
         `(N,)`, sorted by class.
     """
     from keras_genimg.cli.interpolate import MODEL_FILE, load_model
-    from keras_genimg.cli.sample import _not_a_model
+    from keras_genimg.cli.model_source import not_a_model
     from keras_genimg.export import latents_from_seeds
 
     if os.path.isfile(os.path.join(path, SAVED_MODEL_FILE)):
@@ -91,7 +91,7 @@ def synthesize(path, per_class, seed=0):
     if os.path.isdir(path) and not os.path.isfile(
         os.path.join(path, MODEL_FILE)
     ):
-        raise FileNotFoundError(_not_a_model(path))
+        raise FileNotFoundError(not_a_model(path))
     model = load_model(path)
     if not hasattr(model, "num_classes"):
         raise ValueError(_unconditional(type(model).__name__))

@@ -3,6 +3,7 @@
 import json
 import os
 
+from keras_genimg.cli.arguments import positive_int
 from keras_genimg.models import names
 
 DEFAULT_LATENT_DIMS = {
@@ -48,21 +49,21 @@ def add_parser(commands):
         "MNIST IDX files, a .npz file, or a folder of images",
     )
     parser.add_argument("--split", default="train", help="data split")
-    parser.add_argument("--epochs", type=_positive_int, default=10)
+    parser.add_argument("--epochs", type=positive_int, default=10)
     parser.add_argument(
         "--batch-size",
-        type=_positive_int,
+        type=positive_int,
         help="images per step (default: 64 for vae and cvae, 32 for dcgan "
         "and cgan, 160 for wgan_gp: 5 critic batches of 32)",
     )
     parser.add_argument(
         "--latent-dim",
-        type=_positive_int,
+        type=positive_int,
         help="latent size (default: 16 for vae and cvae, 100 for the GANs)",
     )
     parser.add_argument(
         "--image-size",
-        type=_positive_int,
+        type=positive_int,
         metavar="H",
         help="resize images to H x H (default: keep the data's size)",
     )
@@ -73,7 +74,7 @@ def add_parser(commands):
         help="convert images to 1 (gray) or 3 (RGB) channels",
     )
     parser.add_argument(
-        "--limit", type=_positive_int, help="use only the first N images"
+        "--limit", type=positive_int, help="use only the first N images"
     )
     parser.add_argument(
         "--out",
@@ -101,7 +102,7 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--steps-per-execution",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         metavar="N",
         help="train steps run per call of the compiled function",
@@ -116,20 +117,6 @@ def add_parser(commands):
     )
     parser.set_defaults(run=run)
     return parser
-
-
-def _positive_int(text):
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive integer, got {text!r}"
-        )
-    return value
 
 
 def _num_classes(dataset):
