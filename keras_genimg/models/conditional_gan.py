@@ -5,12 +5,14 @@ import tensorflow as tf
 from keras import ops
 
 from keras_genimg.models import conditional_networks
+from keras_genimg.models.adversarial import AdversarialOptimizers
 from keras_genimg.models.conditional_model import ConditionalGenerativeModel
+from keras_genimg.models.dcgan import default_gan_optimizer
 from keras_genimg.models.generative_model import to_signed, to_unit
 
 
 @keras.saving.register_keras_serializable(package="keras_genimg")
-class ConditionalGAN(ConditionalGenerativeModel):
+class ConditionalGAN(AdversarialOptimizers, ConditionalGenerativeModel):
     """Class-conditional DCGAN trained with `model.fit` on labelled images.
 
     The generator sees the latent vector with the one-hot class label
@@ -119,31 +121,9 @@ class ConditionalGAN(ConditionalGenerativeModel):
                 `model.optimizer`. Defaults to `Adam(2e-4, beta_1=0.5)`.
             **kwargs: passed to `keras.Model.compile`.
         """
-        self.d_optimizer = self.loss_scaled(
-            d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
+        self.compile_adversarial(
+            d_optimizer, g_optimizer, default_gan_optimizer, **kwargs
         )
-        super().compile(
-            optimizer=g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5),
-            **kwargs,
-        )
-
-    @property
-    def g_optimizer(self):
-        """The generator's optimizer (the same object as `optimizer`)."""
-        return self.optimizer
-
-    def get_compile_config(self):
-        config = super().get_compile_config()
-        if config:
-            config["g_optimizer"] = config.pop("optimizer")
-            config["d_optimizer"] = keras.saving.serialize_keras_object(
-                self.d_optimizer
-            )
-        return config
-
-    def build_optimizers(self):
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.optimizer.build(self.generator.trainable_variables)
 
     # === Forward passes ===
 

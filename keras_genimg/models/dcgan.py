@@ -5,6 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_genimg.models import networks
+from keras_genimg.models.adversarial import AdversarialOptimizers
 from keras_genimg.models.generative_model import (
     GenerativeModel,
     to_signed,
@@ -13,7 +14,7 @@ from keras_genimg.models.generative_model import (
 
 
 @keras.saving.register_keras_serializable(package="keras_genimg")
-class DCGAN(GenerativeModel):
+class DCGAN(AdversarialOptimizers, GenerativeModel):
     """Deep convolutional GAN trained with `model.fit`.
 
     Each training step first updates the discriminator on real images
@@ -115,31 +116,9 @@ class DCGAN(GenerativeModel):
             **kwargs: passed to `keras.Model.compile` (`jit_compile`,
                 `steps_per_execution`, `run_eagerly`, ...).
         """
-        self.d_optimizer = self.loss_scaled(
-            d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
+        self.compile_adversarial(
+            d_optimizer, g_optimizer, default_gan_optimizer, **kwargs
         )
-        super().compile(
-            optimizer=g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5),
-            **kwargs,
-        )
-
-    @property
-    def g_optimizer(self):
-        """The generator's optimizer (the same object as `optimizer`)."""
-        return self.optimizer
-
-    def get_compile_config(self):
-        config = super().get_compile_config()
-        if config:
-            config["g_optimizer"] = config.pop("optimizer")
-            config["d_optimizer"] = keras.saving.serialize_keras_object(
-                self.d_optimizer
-            )
-        return config
-
-    def build_optimizers(self):
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.optimizer.build(self.generator.trainable_variables)
 
     # === Forward passes ===
 
@@ -244,3 +223,8 @@ class DCGAN(GenerativeModel):
             }
         )
         return config
+
+
+def default_gan_optimizer():
+    """Adam(2e-4, beta_1=0.5), as in Radford et al. (2015)."""
+    return keras.optimizers.Adam(2e-4, beta_1=0.5)

@@ -5,6 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_genimg.models import conditional_networks, networks
+from keras_genimg.models.adversarial import AdversarialOptimizers
 from keras_genimg.models.generative_model import (
     GenerativeModel,
     to_signed,
@@ -16,7 +17,7 @@ NORM_EPSILON = 1e-12
 
 
 @keras.saving.register_keras_serializable(package="keras_genimg")
-class WGANGP(GenerativeModel):
+class WGANGP(AdversarialOptimizers, GenerativeModel):
     """WGAN-GP trained with `model.fit`.
 
     The critic `D` scores images (higher is more real) and is trained to
@@ -67,6 +68,9 @@ class WGANGP(GenerativeModel):
     >>> int(gan.critic_optimizer.iterations), int(gan.optimizer.iterations)
     (10, 2)
     """
+
+    ADVERSARY = "critic"
+    ADVERSARY_OPTIMIZER = "critic_optimizer"
 
     def __init__(
         self,
@@ -126,28 +130,9 @@ class WGANGP(GenerativeModel):
                 `Adam(1e-4, beta_1=0.5, beta_2=0.9)`.
             **kwargs: passed to `keras.Model.compile`.
         """
-        self.critic_optimizer = self.loss_scaled(
-            critic_optimizer or _default_optimizer()
+        self.compile_adversarial(
+            critic_optimizer, g_optimizer, _default_optimizer, **kwargs
         )
-        super().compile(optimizer=g_optimizer or _default_optimizer(), **kwargs)
-
-    @property
-    def g_optimizer(self):
-        """The generator's optimizer (the same object as `optimizer`)."""
-        return self.optimizer
-
-    def get_compile_config(self):
-        config = super().get_compile_config()
-        if config:
-            config["g_optimizer"] = config.pop("optimizer")
-            config["critic_optimizer"] = keras.saving.serialize_keras_object(
-                self.critic_optimizer
-            )
-        return config
-
-    def build_optimizers(self):
-        self.critic_optimizer.build(self.critic.trainable_variables)
-        self.optimizer.build(self.generator.trainable_variables)
 
     # === Forward passes ===
 
