@@ -8,6 +8,8 @@ split) into a pool (the first 8,000) and a held-out test set (the last
   (b) that subset plus generated images (`keras_genimg.data.mix`),
   (c) the generated images alone (the "classification accuracy score" of
       Ravuri & Vinyals, 2019: how well the samples stand in for data),
+  (d) the whole pool, for reference: every labelled image the generator
+      learned from, which (b) and (c) see only through its samples,
 
 and its accuracy on the 2,000 test images is printed for each. The
 generated images come from a conditional model trained on the pool only,
@@ -18,6 +20,9 @@ never on the test images:
     genimg synthesize --model runs/cgan_pool --per-class 1000 \\
         --out runs/synthetic.npz
     python examples/synthetic_data.py runs/synthetic.npz [REAL_PER_CLASS]
+
+(or `genimg train cvae ... --epochs 20 --out runs/cvae_pool`). The real
+subset has 10 images per class unless REAL_PER_CLASS says otherwise.
 """
 
 import sys
@@ -94,6 +99,8 @@ def main(synthetic_path, real_per_class):
     runs[f"(c) synthetic only, {len(synthetic[0])} images"] = lambda seed: (
         synthetic
     )
+    # For reference: all the labelled images the generator learned from.
+    runs[f"(d) the whole pool, {POOL} real images"] = lambda seed: pool
     print(f"Test accuracy on {TEST} held-out MNIST images, {STEPS} steps of")
     print(f"{BATCH_SIZE}, mean and spread over seeds {SEEDS}:")
     for name, train in runs.items():
