@@ -16,7 +16,8 @@ class ConditionalGAN(AdversarialOptimizers, ConditionalGenerativeModel):
     """Class-conditional DCGAN trained with `model.fit` on labelled images.
 
     The generator sees the latent vector with the one-hot class label
-    concatenated (Mirza & Osindero, 2014). The discriminator is a
+    concatenated (Mirza & Osindero, 2014), and the label again as one
+    constant map per class on its base grid. The discriminator is a
     projection discriminator (Miyato & Koyama, 2018): its logit is
     `dense(h) + embed(y) . h` on the image features `h`, so it judges
     whether an image is a real image *of class y*. Training follows the

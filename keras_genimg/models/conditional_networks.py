@@ -6,8 +6,8 @@ it. Class labels enter as int32 tensors of shape `(batch,)`:
 
 - as a one-hot vector concatenated to the latent vector (generators and
   decoders, as in Mirza & Osindero, 2014);
-- as one constant map per class appended to the image channels
-  (`LabelMaps`, the conditional encoder);
+- as one constant map per class appended to a feature map (`LabelMaps`:
+  the conditional encoder's input image, the generator's base grid);
 - through a projection, `logit = psi(h) + embed(y) . h` on the features
   `h` (the projection discriminator of Miyato & Koyama, 2018).
 """
