@@ -2,7 +2,7 @@
 
 import os
 
-MODEL_FILE = "model.keras"
+from keras_genimg.cli.model_source import load_keras_model
 
 
 def add_parser(commands):
@@ -66,22 +66,6 @@ def _at_least(low):
     return parse
 
 
-def load_model(path):
-    """Loads a zoo model from a `.keras` file or a `genimg train` folder."""
-    import keras
-
-    import keras_genimg.models  # noqa: F401  (registers the zoo's classes)
-
-    if os.path.isdir(path) and os.path.isfile(os.path.join(path, MODEL_FILE)):
-        path = os.path.join(path, MODEL_FILE)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"No model at {path!r}: expected a .keras file or a run folder "
-            f"holding {MODEL_FILE}."
-        )
-    return keras.models.load_model(path, compile=False)
-
-
 def gif_path(args):
     """The GIF path: `--gif`, or `--out` with a `.gif` ending."""
     return args.gif or os.path.splitext(args.out)[0] + ".gif"
@@ -90,7 +74,7 @@ def gif_path(args):
 def run(args):
     from keras_genimg import latent
 
-    model = load_model(args.model)
+    model = load_keras_model(args.model)
     conditional = hasattr(model, "num_classes")
     if args.label is not None and not conditional:
         raise ValueError("The model takes no class labels; leave --label out.")

@@ -2,7 +2,8 @@
 
 import os
 
-SAVED_MODEL_FILE = "saved_model.pb"
+from keras_genimg.cli.arguments import positive_int
+
 CHUNK = 256
 
 
@@ -26,7 +27,7 @@ def add_parser(commands):
         "cvae), or a SavedModel version folder (e.g. saved_models/cgan/1)",
     )
     parser.add_argument(
-        "--per-class", type=_positive_int, required=True, metavar="N"
+        "--per-class", type=positive_int, required=True, metavar="N"
     )
     parser.add_argument("--seed", type=int, default=0, help="first seed")
     parser.add_argument(
@@ -34,16 +35,6 @@ def add_parser(commands):
     )
     parser.set_defaults(run=run)
     return parser
-
-
-def _positive_int(text):
-    import argparse
-
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive integer, got {text!r}"
-        )
-    return int(text)
 
 
 def run(args):
@@ -82,17 +73,21 @@ def synthesize(path, per_class, seed=0):
         `(images, labels)`: float32 `(N, H, W, C)` in [0, 1] and int32
         `(N,)`, sorted by class.
     """
-    from keras_genimg.cli.interpolate import MODEL_FILE, load_model
-    from keras_genimg.cli.model_source import not_a_model
+    from keras_genimg.cli.model_source import (
+        MODEL_FILE,
+        is_saved_model,
+        load_keras_model,
+        not_a_model,
+    )
     from keras_genimg.export import latents_from_seeds
 
-    if os.path.isfile(os.path.join(path, SAVED_MODEL_FILE)):
+    if is_saved_model(path):
         return _from_saved_model(path, per_class, seed)
     if os.path.isdir(path) and not os.path.isfile(
         os.path.join(path, MODEL_FILE)
     ):
         raise FileNotFoundError(not_a_model(path))
-    model = load_model(path)
+    model = load_keras_model(path)
     if not hasattr(model, "num_classes"):
         raise ValueError(_unconditional(type(model).__name__))
     seeds, labels = _seeds_and_labels(model.num_classes, per_class, seed)

@@ -77,11 +77,12 @@ def run(args):
     import numpy as np
 
     from keras_genimg import latent
-    from keras_genimg.cli.interpolate import gif_path, load_model
+    from keras_genimg.cli.interpolate import gif_path
+    from keras_genimg.cli.model_source import load_keras_model
 
     if args.steps < 2:
         raise ValueError(f"--steps must be >= 2, got {args.steps}.")
-    model = load_model(args.model)
+    model = load_keras_model(args.model)
     conditional = hasattr(model, "num_classes")
     if conditional and args.label is None:
         raise ValueError(
