@@ -351,3 +351,39 @@ def test_train_command_exports_at_the_end(tmp_path, capsys):
     assert main([*argv, "--export", str(base_dir)]) == 0
     assert f"Exported to {base_dir / '1'}" in capsys.readouterr().out
     assert tables.from_saved_model(base_dir / "1") == zoo.GOLDEN["dcgan"]
+
+
+def test_conditional_vae_exports_encode_and_reconstruct(tmp_path):
+    from keras_genimg.models import ConditionalVAE
+    from keras_genimg.serving import Client, ServingError
+
+    cvae = ConditionalVAE((16, 16, 1), latent_dim=4, filters=8, num_classes=3)
+    path = export_saved_model(cvae, tmp_path / "cvae", warmup=False)
+    images = np.random.default_rng(0).random((4, 16, 16, 1), "float32")
+    labels = np.array([0, 2, 1, 2], "int32")
+    with Client.from_saved_model(path) as client:
+        assert sorted(client.signatures) == [
+            "decode",
+            "encode",
+            "reconstruct",
+            "sample",
+            "serving_default",
+        ]
+        assert client.signatures["encode"]["inputs"]["label"] == (
+            "DT_INT32",
+            (-1,),
+        )
+        z_mean, z_log_var = client.encode(images, labels)
+        expected_mean, expected_log_var = cvae.encode(images, labels)
+        np.testing.assert_allclose(z_mean, expected_mean, atol=1e-5)
+        np.testing.assert_allclose(z_log_var, expected_log_var, atol=1e-5)
+        np.testing.assert_allclose(
+            client.reconstruct(images, labels),
+            cvae.reconstruct(images, labels),
+            atol=1e-5,
+        )
+        # The label reaches the encoder: another label, another posterior.
+        other, _ = client.encode(images, (labels + 1) % 3)
+        assert np.abs(other - z_mean).max() > 1e-4
+        with pytest.raises(ServingError, match="label"):
+            client.reconstruct(images, [0, 1, 2, 3])

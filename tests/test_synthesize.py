@@ -92,6 +92,34 @@ def test_synthesize_from_a_run_and_from_its_export(tmp_path, capsys):
     assert exit_info.value.code == 2
     assert "base folder" in capsys.readouterr().err
 
+    # `genimg sample` draws the chosen classes, alike from both sources.
+    grids = {}
+    for name, source in (("run", run), ("export", exports / "1")):
+        for labels in ([], ["--label", "3", "1"]):
+            out = tmp_path / f"{name}{len(labels)}.png"
+            argv = ["sample", str(source), "--num", "4", "--out", str(out)]
+            assert main([*argv, *labels]) == 0
+            grids[name, len(labels)] = read_png(out)
+    for count in (0, 3):
+        difference = grids["run", count] - grids["export", count]
+        assert np.abs(difference).max() <= 1
+    # The labels reach the model: classes 3, 1, 3, 1 against 0, 1, 2, 3.
+    assert np.abs(grids["run", 0] - grids["run", 3]).max() > 0
+    for argv, message in (
+        (["sample", str(run), "--label", "5"], "out of range"),
+        (["sample", str(exports / "1"), "--label", "-1"], "out of range"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err
+
+
+def read_png(path):
+    import tensorflow as tf
+
+    return tf.io.decode_png(tf.io.read_file(str(path))).numpy().astype(int)
+
 
 def test_synthesize_refuses_unconditional_models(tmp_path, capsys):
     from keras_genimg.models import DCGAN
@@ -101,3 +129,6 @@ def test_synthesize_refuses_unconditional_models(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([*argv, "--per-class", "2"])
     assert "needs a conditional model" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["sample", str(tmp_path / "d.keras"), "--label", "1"])
+    assert "takes no --label" in capsys.readouterr().err

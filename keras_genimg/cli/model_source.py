@@ -57,14 +57,18 @@ class Generator:
     """Images from int seeds, from a Keras model or a SavedModel.
 
     Attributes:
-        sample: callable. int seeds `(N,)` -> float32 images in [0, 1].
+        sample: callable. `sample(seeds, labels=None)`: int seeds `(N,)`
+            (and, for a conditional model, int class labels `(N,)`) ->
+            float32 images in [0, 1].
         image_shape: tuple `(H, W, C)`.
+        num_classes: int, or None for an unconditional model.
         close: callable. Releases what the generator holds.
     """
 
-    def __init__(self, sample, image_shape, close=None):
+    def __init__(self, sample, image_shape, num_classes=None, close=None):
         self.sample = sample
         self.image_shape = tuple(int(s) for s in image_shape)
+        self.num_classes = num_classes
         self.close = close or (lambda: None)
 
     def __enter__(self):
@@ -77,7 +81,7 @@ class Generator:
 def open_generator(path):
     """Opens a run folder, a `.keras` file or a SavedModel version folder.
 
-    A seed gives the same image from all three (see
+    A seed (and label) gives the same image from all three (see
     `keras_genimg.export.generate_from_seeds`); a SavedModel runs with
     TensorFlow only, as TF Serving runs it.
 
@@ -89,17 +93,65 @@ def open_generator(path):
 
     Raises:
         FileNotFoundError: when `path` holds no model.
+
+    Example:
+    >>> with open_generator("runs/cgan") as generator:  # doctest: +SKIP
+    ...     images = generator.sample([0, 1], labels=[3, 7])
     """
     from keras_genimg.export import generate_from_seeds
     from keras_genimg.serving import Client
 
     if is_saved_model(path):
         client = Client.from_saved_model(path)
-        return Generator(client.sample, client.image_shape, client.close)
+        return client_generator(client)
     try:
         model = load_keras_model(path)
     except FileNotFoundError:
         raise FileNotFoundError(not_a_model(path)) from None
     return Generator(
-        lambda seeds: generate_from_seeds(model, seeds), model.image_shape
+        lambda seeds, labels=None: generate_from_seeds(model, seeds, labels),
+        model.image_shape,
+        num_classes=getattr(model, "num_classes", None),
     )
+
+
+def client_generator(client):
+    """A `Generator` over a serving `Client`; closing it closes the client."""
+    num_classes = None
+    if "label" in client.signatures["sample"]["inputs"]:
+        num_classes = served_num_classes(client)
+    return Generator(
+        client.sample, client.image_shape, num_classes, client.close
+    )
+
+
+def served_num_classes(client, limit=2**20):
+    """The number of classes of a served conditional model.
+
+    The signatures do not list it, but they refuse any label at or above
+    it, so the smallest refused label is found by bisection.
+
+    Args:
+        client: a `keras_genimg.serving.Client` of a conditional model.
+        limit: int. The largest number of classes looked for.
+
+    Returns:
+        int. The number of classes.
+    """
+    from keras_genimg.serving import ServingError
+
+    def accepts(label):
+        try:
+            client.sample([0], labels=[label])
+        except ServingError:
+            return False
+        return True
+
+    low, high = 1, limit  # accepts(low - 1); the answer is in [low, high].
+    while low < high:
+        middle = (low + high) // 2
+        if accepts(middle):
+            low = middle + 1
+        else:
+            high = middle
+    return low

@@ -12,7 +12,9 @@ def add_parser(commands):
             "as one grid. The source is a .keras file, a SavedModel version "
             "folder (run with TensorFlow only, as TF Serving runs it) or a "
             "model served by TF Serving (--server). A seed gives the same "
-            "image from all three."
+            "image from all three. A conditional model (cgan, cvae) draws "
+            "the classes given by --label, in turn; without it, image i is "
+            "of class i modulo the number of classes."
         ),
     )
     parser.add_argument(
@@ -35,6 +37,13 @@ def add_parser(commands):
         "--num", type=positive_int, default=64, help="number of images"
     )
     parser.add_argument("--seed", type=int, default=0, help="first seed")
+    parser.add_argument(
+        "--label",
+        type=int,
+        nargs="+",
+        metavar="CLASS",
+        help="class(es) to draw from a conditional model, used in turn",
+    )
     parser.add_argument(
         "--out", default="samples.png", metavar="PNG", help="output image"
     )
@@ -60,6 +69,7 @@ def run(args):
 
 def _sample(args, seeds):
     from keras_genimg.cli.main import CommandError
+    from keras_genimg.cli.model_source import client_generator, open_generator
     from keras_genimg.serving import Client
 
     if (args.path is None) == (args.server is None):
@@ -67,11 +77,30 @@ def _sample(args, seeds):
     if args.server is not None:
         if not args.model:
             raise CommandError("--server needs --model NAME")
-        with Client(args.server, args.model, version=args.version) as client:
-            return client.sample(seeds)
-    if args.model or args.version is not None:
+        client = Client(args.server, args.model, version=args.version)
+        generator = client_generator(client)
+    elif args.model or args.version is not None:
         raise CommandError("--model and --version go with --server")
-    from keras_genimg.cli.model_source import open_generator
+    else:
+        generator = open_generator(args.path)
+    with generator:
+        labels = _labels(args.label, generator.num_classes, len(seeds))
+        return generator.sample(seeds, labels)
 
-    with open_generator(args.path) as generator:
-        return generator.sample(seeds)
+
+def _labels(chosen, num_classes, count):
+    """One label per image: `chosen` in turn, or every class in turn."""
+    import numpy as np
+
+    if num_classes is None:
+        if chosen is not None:
+            raise ValueError("The model is unconditional: it takes no --label.")
+        return None
+    chosen = np.arange(num_classes) if chosen is None else np.array(chosen)
+    bad = chosen[(chosen < 0) | (chosen >= num_classes)]
+    if bad.size:
+        raise ValueError(
+            f"--label {bad[0]} is out of range: the model has "
+            f"{num_classes} classes, 0 to {num_classes - 1}."
+        )
+    return np.resize(chosen, count).astype("int32")

@@ -1,7 +1,5 @@
 """`genimg synthesize`: a labelled data set drawn from a conditional model."""
 
-import os
-
 from keras_genimg.cli.arguments import positive_int
 
 CHUNK = 256
@@ -73,75 +71,24 @@ def synthesize(path, per_class, seed=0):
         `(images, labels)`: float32 `(N, H, W, C)` in [0, 1] and int32
         `(N,)`, sorted by class.
     """
-    from keras_genimg.cli.model_source import (
-        MODEL_FILE,
-        is_saved_model,
-        load_keras_model,
-        not_a_model,
-    )
-    from keras_genimg.export import latents_from_seeds
-
-    if is_saved_model(path):
-        return _from_saved_model(path, per_class, seed)
-    if os.path.isdir(path) and not os.path.isfile(
-        os.path.join(path, MODEL_FILE)
-    ):
-        raise FileNotFoundError(not_a_model(path))
-    model = load_keras_model(path)
-    if not hasattr(model, "num_classes"):
-        raise ValueError(_unconditional(type(model).__name__))
-    seeds, labels = _seeds_and_labels(model.num_classes, per_class, seed)
-    z = latents_from_seeds(seeds, model.latent_dim)
-    return model.generate(z=z, labels=labels), labels
-
-
-def _from_saved_model(path, per_class, seed):
     import numpy as np
 
-    from keras_genimg.serving import Client
+    from keras_genimg.cli.model_source import open_generator
 
-    with Client.from_saved_model(path) as client:
-        if "label" not in client.signatures["sample"]["inputs"]:
-            raise ValueError(_unconditional(f"The SavedModel {path!r}"))
-        num_classes = served_num_classes(client)
-        seeds, labels = _seeds_and_labels(num_classes, per_class, seed)
+    with open_generator(path) as generator:
+        if generator.num_classes is None:
+            raise ValueError(
+                f"The model at {path!r} is unconditional: synthesize needs "
+                "a conditional model (cgan, cvae) to label its images."
+            )
+        seeds, labels = _seeds_and_labels(
+            generator.num_classes, per_class, seed
+        )
         images = [
-            client.sample(seeds[i : i + CHUNK], labels[i : i + CHUNK])
+            generator.sample(seeds[i : i + CHUNK], labels[i : i + CHUNK])
             for i in range(0, len(seeds), CHUNK)
         ]
     return np.concatenate(images).astype("float32"), labels
-
-
-def served_num_classes(client, limit=2**20):
-    """The number of classes of a served conditional model.
-
-    The signatures do not list it, but they refuse any label at or above
-    it, so the smallest refused label is found by bisection.
-
-    Args:
-        client: a `keras_genimg.serving.Client` of a conditional model.
-        limit: int. The largest number of classes looked for.
-
-    Returns:
-        int. The number of classes.
-    """
-    from keras_genimg.serving import ServingError
-
-    def accepts(label):
-        try:
-            client.sample([0], labels=[label])
-        except ServingError:
-            return False
-        return True
-
-    low, high = 1, limit  # accepts(low - 1); the answer is in [low, high].
-    while low < high:
-        middle = (low + high) // 2
-        if accepts(middle):
-            low = middle + 1
-        else:
-            high = middle
-    return low
 
 
 def _seeds_and_labels(num_classes, per_class, seed):
@@ -152,10 +99,3 @@ def _seeds_and_labels(num_classes, per_class, seed):
     labels = np.repeat(np.arange(num_classes, dtype="int32"), per_class)
     seeds = check_seeds(np.arange(seed, seed + len(labels), dtype="int64"))
     return seeds, labels
-
-
-def _unconditional(what):
-    return (
-        f"{what} is unconditional: synthesize needs a conditional model "
-        "(cgan, cvae) to label its images."
-    )

@@ -73,12 +73,14 @@ def latents_from_seeds(seeds, latent_dim):
     return stateless_latents(seeds, int(latent_dim)).numpy()
 
 
-def generate_from_seeds(model, seeds):
+def generate_from_seeds(model, seeds, labels=None):
     """Generates with a Keras zoo model the images `sample` serves.
 
     Args:
         model: a zoo model (`latent_dim`, `generate(z=...)`).
         seeds: 1-D array-like of ints in the int32 range.
+        labels: int class labels, one per seed, for a conditional model;
+            None for an unconditional one.
 
     Returns:
         A float32 numpy array `(len(seeds), H, W, C)` in [0, 1].
@@ -89,4 +91,7 @@ def generate_from_seeds(model, seeds):
     >>> generate_from_seeds(gan, [7, 8]).shape
     (2, 16, 16, 1)
     """
-    return model.generate(z=latents_from_seeds(seeds, model.latent_dim))
+    z = latents_from_seeds(seeds, model.latent_dim)
+    if labels is None:
+        return model.generate(z=z)
+    return model.generate(z=z, labels=labels)

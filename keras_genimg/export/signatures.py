@@ -5,12 +5,13 @@ unknown batch dimension, whatever the model's dtype policy:
 
 - every model: `serving_default` (`z` -> `images`) and `sample` (`seed` ->
   `images`, one image per int32 seed);
-- unconditional models with an `encoder` (the VAE) also: `decode` (as
+- models with an `encoder` (the VAEs) also: `decode` (as
   `serving_default`), `encode` (`images` -> `z_mean`, `z_log_var`) and
   `reconstruct` (`images` -> `images`, through the posterior mean);
 - a conditional model, one with a `num_classes` attribute, takes an int32
-  `label` beside `z` or `seed`, and is called as
-  `model.latent_to_images(z, labels=label)`.
+  `label` beside `z`, `seed` or `images`, and is called as
+  `model.latent_to_images(z, labels=label)` (its encoder as
+  `model.encoder([images, label])`).
 
 Images are float32 in [0, 1], channels last.
 """
@@ -106,7 +107,7 @@ def serving_signatures(model):
                 f"`{attribute}`."
             )
     signatures = _generator_signatures(model)
-    if hasattr(model, "encoder") and not hasattr(model, "num_classes"):
+    if hasattr(model, "encoder"):
         signatures.update(_autoencoder_signatures(model))
     return signatures
 
@@ -227,29 +228,56 @@ def _check_labels(label, num_classes):
 
 def _autoencoder_signatures(model):
     image_shape = tuple(model.image_shape)
+    num_classes = getattr(model, "num_classes", None)
     images_spec = tf.TensorSpec([None, *image_shape], tf.float32, name="images")
     latent = ("DT_FLOAT", (-1, model.latent_dim))
     images = ("DT_FLOAT", (-1, *image_shape))
 
-    def encode_tensors(images):
+    def encode_tensors(images, label=None):
         images = _checked(images, [None, *image_shape], "images")
-        z_mean, z_log_var = model.encoder(images, training=False)
+        if label is None:
+            z_mean, z_log_var = model.encoder(images, training=False)
+        else:
+            label = _check_labels(label, num_classes)
+            z_mean, z_log_var = model.encoder([images, label], training=False)
         return tf.cast(z_mean, tf.float32), tf.cast(z_log_var, tf.float32)
 
-    def encode(images):
-        z_mean, z_log_var = encode_tensors(images)
+    def encode_outputs(images, label=None):
+        z_mean, z_log_var = encode_tensors(images, label)
         return {"z_mean": z_mean, "z_log_var": z_log_var}
 
-    def reconstruct(images):
-        z_mean, _ = encode_tensors(images)
-        return {"images": _images(model, z_mean)}
+    def reconstruct_outputs(images, label=None):
+        z_mean, _ = encode_tensors(images, label)
+        return {"images": _images(model, z_mean, label)}
+
+    if num_classes is None:
+        inputs = (images_spec,)
+
+        def encode(images):
+            return encode_outputs(images)
+
+        def reconstruct(images):
+            return reconstruct_outputs(images)
+    else:
+        inputs = (images_spec, tf.TensorSpec([None], tf.int32, name="label"))
+
+        def encode(images, label):
+            return encode_outputs(images, label)
+
+        def reconstruct(images, label):
+            return reconstruct_outputs(images, label)
+
+    def labels_of(inputs):
+        return [inputs["label"]] if "label" in inputs else []
 
     def reference_encode(inputs):
-        z_mean, z_log_var = model.encode(inputs["images"])
+        z_mean, z_log_var = model.encode(inputs["images"], *labels_of(inputs))
         return {"z_mean": z_mean, "z_log_var": z_log_var}
 
     def reference_reconstruct(inputs):
-        return {"images": model.reconstruct(inputs["images"])}
+        return {
+            "images": model.reconstruct(inputs["images"], *labels_of(inputs))
+        }
 
     decode = _generator_signatures(model)["serving_default"]
     return {
@@ -257,15 +285,17 @@ def _autoencoder_signatures(model):
         "encode": Signature(
             "encode",
             encode,
-            (images_spec,),
+            inputs,
             {"z_mean": latent, "z_log_var": latent},
             reference_encode,
+            num_classes,
         ),
         "reconstruct": Signature(
             "reconstruct",
             reconstruct,
-            (images_spec,),
+            inputs,
             {"images": images},
             reference_reconstruct,
+            num_classes,
         ),
     }

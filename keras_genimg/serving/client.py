@@ -133,14 +133,16 @@ class Client:
         inputs = self._with_labels("sample", {"seed": seeds}, labels)
         return self.predict("sample", inputs)["images"]
 
-    def encode(self, images):
+    def encode(self, images, labels=None):
         """Returns `(z_mean, z_log_var)` for images in [0, 1]."""
-        outputs = self.predict("encode", {"images": images})
+        inputs = self._with_labels("encode", {"images": images}, labels)
+        outputs = self.predict("encode", inputs)
         return outputs["z_mean"], outputs["z_log_var"]
 
-    def reconstruct(self, images):
+    def reconstruct(self, images, labels=None):
         """Encodes and decodes images in [0, 1] through the posterior mean."""
-        return self.predict("reconstruct", {"images": images})["images"]
+        inputs = self._with_labels("reconstruct", {"images": images}, labels)
+        return self.predict("reconstruct", inputs)["images"]
 
     def close(self):
         """Releases the connection or session."""
