@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-from keras_genimg.callbacks import image_grid, sample_grid
+from keras_genimg.callbacks import image_grid, mode_collapse, sample_grid
 from keras_genimg.cli import arguments
 from keras_genimg.latent import attributes, frames, interpolation, traversal
 from keras_genimg.models import (
@@ -33,6 +33,7 @@ from keras_genimg.utils import atomic
         registry,
         image_grid,
         sample_grid,
+        mode_collapse,
         atomic,
         arguments,
         conditional_gan,

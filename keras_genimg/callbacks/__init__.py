@@ -7,6 +7,11 @@ from keras_genimg.callbacks.divergence_guard import (
 )
 from keras_genimg.callbacks.history_json import HistoryJSON
 from keras_genimg.callbacks.image_grid import make_grid, save_image_grid
+from keras_genimg.callbacks.mode_collapse import (
+    ModeCollapseMonitor,
+    ModeCollapseWarning,
+    nearest_neighbour_distance,
+)
 from keras_genimg.callbacks.sample_grid import SampleGrid
 from keras_genimg.callbacks.sample_metric import SampleMetric
 from keras_genimg.callbacks.tensorboard_grid import TensorBoardGrid
@@ -15,10 +20,13 @@ __all__ = [
     "AtomicCheckpoint",
     "DivergenceGuard",
     "HistoryJSON",
+    "ModeCollapseMonitor",
+    "ModeCollapseWarning",
     "SampleGrid",
     "SampleMetric",
     "TensorBoardGrid",
     "TrainingDivergedError",
     "make_grid",
+    "nearest_neighbour_distance",
     "save_image_grid",
 ]
