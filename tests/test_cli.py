@@ -59,6 +59,10 @@ def test_train_writes_grids_model_and_history(name, model_class, tmp_path):
     assert type(model) is model_class
     assert model.image_shape == (16, 16, 1) and model.latent_dim == 6
     metric_names = {m.name for m in model.metrics}
+    if name == "dcgan":
+        # The GANs' samples are watched for mode collapse.
+        metric_names.add("sample_diversity")
+        assert all(0 < d < 3 for d in history["sample_diversity"])
     assert set(history) == metric_names | {"epoch"}
     assert all(np.isfinite(v).all() for v in history.values())
 

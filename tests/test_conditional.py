@@ -356,7 +356,14 @@ def test_conditional_export_takes_a_label(tmp_path):
     model.compile()
     path = export_saved_model(model, tmp_path / "cvae", warmup=False)
     table = tables.from_saved_model(path)
-    assert sorted(table) == ["sample", "serving_default"]
+    assert sorted(table) == [
+        "decode",
+        "encode",
+        "reconstruct",
+        "sample",
+        "serving_default",
+    ]
+    assert sorted(table["encode"]["inputs"]) == ["images", "label"]
     assert sorted(table["serving_default"]["inputs"]) == ["label", "z"]
     assert sorted(table["sample"]["inputs"]) == ["label", "seed"]
     decode = tf.saved_model.load(path).signatures["serving_default"]

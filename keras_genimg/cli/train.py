@@ -2,8 +2,10 @@
 
 import json
 import os
+import tempfile
 
 from keras_genimg.cli.arguments import positive_int
+from keras_genimg.distribute import STRATEGIES
 from keras_genimg.models import names
 
 DEFAULT_LATENT_DIMS = {
@@ -27,6 +29,7 @@ DEFAULT_BATCH_SIZES = {
 # Models that train on (images, labels), with num_classes from the data.
 CONDITIONAL_MODELS = ("cgan", "cvae")
 RECONSTRUCTION_BATCH = 32
+DIVERSITY_BATCH = 64
 
 
 def add_parser(commands):
@@ -109,6 +112,14 @@ def add_parser(commands):
         help="train steps run per call of the compiled function",
     )
     parser.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="default",
+        help="'mirrored': every GPU of this machine; 'multiworker': every "
+        "GPU of the machines in TF_CONFIG (run the same command on each; "
+        "only the chief writes OUT); --batch-size is the global batch",
+    )
+    parser.add_argument(
         "--verbose",
         type=int,
         choices=(0, 1, 2),
@@ -128,10 +139,23 @@ def _num_classes(dataset):
 def run(args):
     import keras
 
-    from keras_genimg import callbacks, data, models
+    from keras_genimg import callbacks, data, distribute, models
     from keras_genimg.cli import resume
+    from keras_genimg.cli.main import CommandError
 
+    # First: a multi-worker strategy must exist before TensorFlow starts.
+    try:
+        strategy = distribute.get_strategy(args.strategy)
+    except ValueError as err:
+        raise CommandError(str(err)) from None
+    chief = distribute.is_chief(strategy)
     out = args.out or os.path.join("runs", args.model)
+    if not chief:
+        # Every worker runs the same callbacks (saving reads synchronised
+        # variables together); the others write to a folder of their own.
+        # Removed when the run ends, however it ends.
+        worker_folder = tempfile.TemporaryDirectory(prefix="genimg-worker-")
+        out = worker_folder.name
     keras.utils.set_random_seed(args.seed)
     source = dict(
         split=args.split,
@@ -151,7 +175,7 @@ def run(args):
     image_shape = tuple((images_spec or dataset.element_spec).shape[1:])
     extra = {"num_classes": _num_classes(dataset)} if conditional else {}
     policy = f"mixed_{args.mixed_precision}" if args.mixed_precision else None
-    with models.dtype_policy_scope(policy):
+    with models.dtype_policy_scope(policy), strategy.scope():
         model = models.get(
             args.model,
             image_shape=image_shape,
@@ -164,18 +188,25 @@ def run(args):
             steps_per_execution=args.steps_per_execution,
         )
 
-    fixed_batch = fixed_labels = None
-    if hasattr(model, "reconstruct"):
-        source["limit"] = min(
-            args.limit or RECONSTRUCTION_BATCH, RECONSTRUCTION_BATCH
-        )
-        fixed_batch, fixed_labels = data.load_arrays(
-            args.data, with_labels=conditional, **source
-        )
+    # A fixed batch of real images: the autoencoders' reconstruction grids,
+    # and the diversity the GANs' samples are compared with.
+    autoencoder = hasattr(model, "reconstruct")
+    count = RECONSTRUCTION_BATCH if autoencoder else DIVERSITY_BATCH
+    source["limit"] = min(args.limit or count, count)
+    fixed_batch, fixed_labels = data.load_arrays(
+        args.data, with_labels=conditional, **source
+    )
+    monitors = []
+    if not autoencoder:
+        monitors = [callbacks.ModeCollapseMonitor(fixed_batch, seed=args.seed)]
+        fixed_batch = fixed_labels = None
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump({k: v for k, v in vars(args).items() if k != "run"}, f)
-    done = resume.completed_epochs(out)
+    # A backup restores on this machine only; the other workers would start
+    # over and wait for it, so multi-worker runs keep none.
+    backup = args.strategy != "multiworker"
+    done = resume.completed_epochs(out) if backup else 0
     if done:
         print(f"Resuming {out} after epoch {done} of {args.epochs}")
         resume.skip_shuffles(dataset, done)
@@ -187,6 +218,8 @@ def run(args):
         callbacks=[
             # First, so that no epoch-end save sees a diverged model.
             callbacks.DivergenceGuard(),
+            # Before HistoryJSON, which then records `sample_diversity`.
+            *monitors,
             callbacks.SampleGrid(
                 os.path.join(out, "samples"),
                 seed=args.seed,
@@ -196,12 +229,14 @@ def run(args):
             callbacks.AtomicCheckpoint(os.path.join(out, "model.keras")),
             callbacks.HistoryJSON(os.path.join(out, "history.json")),
             # Last: an epoch counts as done once all of the above are saved.
-            resume.backup_callback(out),
+            *([resume.backup_callback(out)] if backup else []),
         ],
     )
+    if not chief:
+        worker_folder.cleanup()
+        return
     print(f"Wrote {out}/samples/, {out}/model.keras and {out}/history.json")
     if args.export:
-        from keras_genimg.cli.main import CommandError
         from keras_genimg.export import ExportError, export_saved_model
 
         try:

@@ -8,7 +8,11 @@ from keras_genimg.models import conditional_networks
 from keras_genimg.models.adversarial import AdversarialOptimizers
 from keras_genimg.models.conditional_model import ConditionalGenerativeModel
 from keras_genimg.models.dcgan import default_gan_optimizer
-from keras_genimg.models.generative_model import to_signed, to_unit
+from keras_genimg.models.generative_model import (
+    _check_count,
+    to_signed,
+    to_unit,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_genimg")
@@ -77,7 +81,7 @@ class ConditionalGAN(AdversarialOptimizers, ConditionalGenerativeModel):
                 "`label_smoothing` must be in [0, 1). "
                 f"Received: {label_smoothing!r}"
             )
-        self.filters = int(filters)
+        self.filters = _check_count("filters", filters)
         self.label_smoothing = float(label_smoothing)
 
         # === Layers ===
@@ -175,7 +179,7 @@ class ConditionalGAN(AdversarialOptimizers, ConditionalGenerativeModel):
             real_logits = self.discriminator([real, labels], training=True)
             fake_logits = self.discriminator([fake, labels], training=True)
             d_loss = self.discriminator_loss(real_logits, fake_logits)
-            scaled_loss = self.d_optimizer.scale_loss(d_loss)
+            scaled_loss = self.loss_for_gradients(self.d_optimizer, d_loss)
         d_weights = self.discriminator.trainable_weights
         grads = tape.gradient(scaled_loss, d_weights)
         self.d_optimizer.apply_gradients(zip(grads, d_weights))
@@ -186,7 +190,7 @@ class ConditionalGAN(AdversarialOptimizers, ConditionalGenerativeModel):
             g_loss = self.generator_loss(
                 self.discriminator([fake, labels], training=True)
             )
-            scaled_loss = self.optimizer.scale_loss(g_loss)
+            scaled_loss = self.loss_for_gradients(self.optimizer, g_loss)
         g_weights = self.generator.trainable_weights
         grads = tape.gradient(scaled_loss, g_weights)
         self.optimizer.apply_gradients(zip(grads, g_weights))
@@ -215,7 +219,7 @@ class ConditionalGAN(AdversarialOptimizers, ConditionalGenerativeModel):
         self.fake_accuracy.update_state(
             ops.zeros_like(fake_logits), fake_logits
         )
-        return {m.name: m.result() for m in self.metrics}
+        return self.metric_logs()
 
     # === Config ===
 

@@ -104,7 +104,8 @@ class ConditionalGenerativeModel(GenerativeModel):
         z = self.check_latent(z)
         labels = self.check_labels(labels, len(z))
         batch_size = _check_count(
-            "batch_size", batch_size or GENERATE_BATCH_SIZE
+            "batch_size",
+            GENERATE_BATCH_SIZE if batch_size is None else batch_size,
         )
         chunks = [
             ops.convert_to_numpy(
@@ -152,6 +153,25 @@ class ConditionalGenerativeModel(GenerativeModel):
                 f"values from {labels.min()} to {labels.max()}."
             )
         return labels.astype("int32")
+
+    def check_training_data(self, x, y=None):
+        """Raises unless `fit` data holds images and labels in range.
+
+        Args:
+            x: images `(batch, H, W, C)`, or a dataset of
+                `(images, labels)` batches.
+            y: int labels `(batch,)` or `(batch, 1)` in
+                `[0, num_classes)`, or None when `x` is a dataset.
+        """
+        super().check_training_data(x, y)
+        if getattr(x, "element_spec", None) is not None or y is None:
+            if isinstance(x, np.ndarray):
+                self.require_labels(None)
+            return
+        labels = np.asarray(y)
+        if labels.ndim == 2 and labels.shape[1] == 1:
+            labels = labels[:, 0]
+        self.check_labels(labels, len(x))
 
     def require_labels(self, labels):
         """Fails a training batch that carries no labels."""

@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_genimg.models import conditional_networks
 from keras_genimg.models.conditional_model import ConditionalGenerativeModel
+from keras_genimg.models.generative_model import _check_count
 from keras_genimg.models.vae import RECONSTRUCTION_LOSSES
 
 
@@ -78,7 +79,7 @@ class ConditionalVAE(ConditionalGenerativeModel):
             raise ValueError(f"`beta` must be >= 0. Received: {beta!r}")
         self.beta = float(beta)
         self.reconstruction_loss = reconstruction_loss
-        self.filters = int(filters)
+        self.filters = _check_count("filters", filters)
 
         # === Layers ===
         with self.policy_scope():
@@ -165,7 +166,7 @@ class ConditionalVAE(ConditionalGenerativeModel):
             loss, reconstruction, kl = self.compute_losses(
                 images, labels, training=True
             )
-            scaled_loss = self.optimizer.scale_loss(loss)
+            scaled_loss = self.loss_for_gradients(self.optimizer, loss)
         grads = tape.gradient(scaled_loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
         return self._update_metrics(loss, reconstruction, kl)
@@ -179,7 +180,7 @@ class ConditionalVAE(ConditionalGenerativeModel):
         self.loss_tracker.update_state(loss)
         self.reconstruction_loss_tracker.update_state(reconstruction)
         self.kl_loss_tracker.update_state(kl)
-        return {m.name: m.result() for m in self.metrics}
+        return self.metric_logs()
 
     # === Public API ===
 

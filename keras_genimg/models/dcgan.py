@@ -8,6 +8,7 @@ from keras_genimg.models import networks
 from keras_genimg.models.adversarial import AdversarialOptimizers
 from keras_genimg.models.generative_model import (
     GenerativeModel,
+    _check_count,
     to_signed,
     to_unit,
 )
@@ -72,7 +73,7 @@ class DCGAN(AdversarialOptimizers, GenerativeModel):
                 "`label_smoothing` must be in [0, 1). "
                 f"Received: {label_smoothing!r}"
             )
-        self.filters = int(filters)
+        self.filters = _check_count("filters", filters)
         self.label_smoothing = float(label_smoothing)
 
         # === Layers ===
@@ -174,7 +175,7 @@ class DCGAN(AdversarialOptimizers, GenerativeModel):
                 ops.stop_gradient(fake), training=True
             )
             d_loss = self.discriminator_loss(real_logits, fake_logits)
-            scaled_loss = self.d_optimizer.scale_loss(d_loss)
+            scaled_loss = self.loss_for_gradients(self.d_optimizer, d_loss)
         d_weights = self.discriminator.trainable_weights
         grads = d_tape.gradient(scaled_loss, d_weights)
         self.d_optimizer.apply_gradients(zip(grads, d_weights))
@@ -183,7 +184,7 @@ class DCGAN(AdversarialOptimizers, GenerativeModel):
             g_loss = self.generator_loss(
                 self.discriminator(fake, training=True)
             )
-            scaled_loss = self.optimizer.scale_loss(g_loss)
+            scaled_loss = self.loss_for_gradients(self.optimizer, g_loss)
         g_weights = self.generator.trainable_weights
         grads = g_tape.gradient(scaled_loss, g_weights)
         self.optimizer.apply_gradients(zip(grads, g_weights))
@@ -210,7 +211,7 @@ class DCGAN(AdversarialOptimizers, GenerativeModel):
         self.fake_accuracy.update_state(
             ops.zeros_like(fake_logits), fake_logits
         )
-        return {m.name: m.result() for m in self.metrics}
+        return self.metric_logs()
 
     # === Config ===
 

@@ -7,6 +7,11 @@ import numpy as np
 from keras import ops
 
 from keras_genimg.models.networks import validate_image_shape
+from keras_genimg.models.replicas import (
+    ReplicaSeedGenerator,
+    scale_loss_for_replicas,
+    step_logs,
+)
 
 GENERATE_BATCH_SIZE = 256
 
@@ -36,7 +41,7 @@ class GenerativeModel(keras.Model):
             )
         self.latent_dim = int(latent_dim)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = ReplicaSeedGenerator(seed)
         # Keras saves a seed generator's state with neither `save` nor
         # `save_weights`; tracked as a weight of the model, it is saved and
         # restored, so a resumed run draws the noise an unbroken one would.
@@ -130,7 +135,8 @@ class GenerativeModel(keras.Model):
             )
         z = self.check_latent(z)
         batch_size = _check_count(
-            "batch_size", batch_size or GENERATE_BATCH_SIZE
+            "batch_size",
+            GENERATE_BATCH_SIZE if batch_size is None else batch_size,
         )
         chunks = [
             ops.convert_to_numpy(
@@ -165,13 +171,68 @@ class GenerativeModel(keras.Model):
                 f"`{argument}` must be floating point in [0, 1] "
                 f"(divide uint8 images by 255). Received dtype {images.dtype}."
             )
-        if images.ndim != 4 or images.shape[1:] != self.image_shape:
+        if (
+            images.ndim != 4
+            or images.shape[1:] != self.image_shape
+            or len(images) == 0
+        ):
             raise ValueError(
                 f"`{argument}` must have shape (batch, "
-                f"{', '.join(map(str, self.image_shape))}). "
+                f"{', '.join(map(str, self.image_shape))}) with batch >= 1. "
                 f"Received shape {images.shape}."
             )
         return images.astype("float32")
+
+    def check_training_data(self, x, y=None):
+        """Raises unless `fit` data holds images this model takes.
+
+        Arrays are checked with `check_images`; a `tf.data.Dataset` by
+        the shape and dtype of its images. Conditional models also check
+        the labels.
+
+        Args:
+            x: images `(batch, H, W, C)`, float in [0, 1], or a dataset of
+                images or of `(images, labels)` batches.
+            y: labels or None.
+        """
+        spec = getattr(x, "element_spec", None)
+        if spec is None:
+            # Generators and `keras.utils.PyDataset`s are read lazily by
+            # Keras; their batches are not checked here.
+            if isinstance(x, (np.ndarray, list)) or hasattr(x, "__array__"):
+                self.check_images(x, argument="x")
+            return
+        images = spec[0] if isinstance(spec, tuple) else spec
+        shape = getattr(images, "shape", None)
+        if shape is None or shape.rank is None:
+            return
+        dtype = np.dtype(images.dtype.as_numpy_dtype)
+        expected = (None, *self.image_shape)
+        if not np.issubdtype(dtype, np.floating):
+            raise ValueError(
+                "The dataset's images must be floating point in [0, 1] "
+                f"(divide uint8 images by 255). Received dtype {dtype}."
+            )
+        if shape.rank != 4 or any(
+            d is not None and d != e for d, e in zip(shape[1:], expected[1:])
+        ):
+            raise ValueError(
+                "The dataset's images must be batches of shape (batch, "
+                f"{', '.join(map(str, self.image_shape))}). Received "
+                f"{tuple(shape)}; batch the dataset and match `image_shape`."
+            )
+
+    # === Training ===
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, with the data checked first.
+
+        Bad images (wrong shape, rank or dtype) or labels fail at once,
+        with a message naming the problem, before any step runs. See
+        `check_training_data`.
+        """
+        self.check_training_data(x, y)
+        return super().fit(x, y, *args, **kwargs)
 
     # === Config ===
 
@@ -198,6 +259,44 @@ class GenerativeModel(keras.Model):
         ):
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         return optimizer
+
+    def loss_for_gradients(self, optimizer, loss):
+        """The loss a train step differentiates for `optimizer`'s update.
+
+        Under `tf.distribute` the optimizer sums the replicas' gradients,
+        so each replica's loss is divided by the number of replicas, as
+        Keras' own `train_step` does; then `optimizer.scale_loss` applies
+        the float16 loss scale. Metrics take the unscaled `loss`.
+
+        Args:
+            optimizer: the optimizer that applies the gradients.
+            loss: float scalar tensor, the mean loss of this replica's
+                share of the batch.
+
+        Returns:
+            The scaled loss, to pass to `GradientTape.gradient`.
+
+        Example:
+        >>> model = GenerativeModel(image_shape=(16, 16, 1), latent_dim=2)
+        >>> optimizer = keras.optimizers.LossScaleOptimizer(
+        ...     keras.optimizers.SGD(), initial_scale=8.0
+        ... )
+        >>> float(model.loss_for_gradients(optimizer, ops.array(0.5)))
+        4.0
+        """
+        return optimizer.scale_loss(scale_loss_for_replicas(loss))
+
+    def metric_logs(self):
+        """The logs a step returns: every metric's result by its name.
+
+        Under `tf.distribute` each replica's metrics hold its own share of
+        the batch: Keras averages the step's logs over the replicas, and
+        the epoch's logs read the metrics summed over all replicas.
+
+        Returns:
+            A dict mapping metric names to float tensors.
+        """
+        return step_logs({m.name: m.result() for m in self.metrics})
 
     def load_own_variables(self, store):
         # Files saved before the seed state was kept hold no variable of

@@ -5,7 +5,10 @@ import tensorflow as tf
 from keras import ops
 
 from keras_genimg.models import networks
-from keras_genimg.models.generative_model import GenerativeModel
+from keras_genimg.models.generative_model import (
+    GenerativeModel,
+    _check_count,
+)
 
 RECONSTRUCTION_LOSSES = ("bce", "mse")
 
@@ -70,7 +73,7 @@ class VAE(GenerativeModel):
             raise ValueError(f"`beta` must be >= 0. Received: {beta!r}")
         self.beta = float(beta)
         self.reconstruction_loss = reconstruction_loss
-        self.filters = int(filters)
+        self.filters = _check_count("filters", filters)
 
         # === Layers ===
         with self.policy_scope():
@@ -149,7 +152,7 @@ class VAE(GenerativeModel):
             loss, reconstruction, kl = self.compute_losses(
                 images, training=True
             )
-            scaled_loss = self.optimizer.scale_loss(loss)
+            scaled_loss = self.loss_for_gradients(self.optimizer, loss)
         grads = tape.gradient(scaled_loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
         return self._update_metrics(loss, reconstruction, kl)
@@ -162,7 +165,7 @@ class VAE(GenerativeModel):
         self.loss_tracker.update_state(loss)
         self.reconstruction_loss_tracker.update_state(reconstruction)
         self.kl_loss_tracker.update_state(kl)
-        return {m.name: m.result() for m in self.metrics}
+        return self.metric_logs()
 
     # === Public API ===
 

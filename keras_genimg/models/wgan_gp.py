@@ -8,6 +8,7 @@ from keras_genimg.models import conditional_networks, networks
 from keras_genimg.models.adversarial import AdversarialOptimizers
 from keras_genimg.models.generative_model import (
     GenerativeModel,
+    _check_count,
     to_signed,
     to_unit,
 )
@@ -89,7 +90,7 @@ class WGANGP(AdversarialOptimizers, GenerativeModel):
             raise ValueError(
                 f"`gp_weight` must be >= 0. Received: {gp_weight!r}"
             )
-        self.filters = int(filters)
+        self.filters = _check_count("filters", filters)
         self.n_critic = int(n_critic)
         self.gp_weight = float(gp_weight)
 
@@ -194,7 +195,9 @@ class WGANGP(AdversarialOptimizers, GenerativeModel):
                 ) - ops.mean(self.critic(fake, training=True))
                 step_penalty = self.gradient_penalty(real, fake)
                 step_loss = -step_wasserstein + self.gp_weight * step_penalty
-                scaled_loss = self.critic_optimizer.scale_loss(step_loss)
+                scaled_loss = self.loss_for_gradients(
+                    self.critic_optimizer, step_loss
+                )
             grads = tape.gradient(scaled_loss, c_weights)
             self.critic_optimizer.apply_gradients(zip(grads, c_weights))
             wasserstein += step_wasserstein / self.n_critic
@@ -205,7 +208,7 @@ class WGANGP(AdversarialOptimizers, GenerativeModel):
         with tf.GradientTape() as tape:
             fake = self.generator(z, training=True)
             g_loss = -ops.mean(self.critic(fake, training=True))
-            scaled_loss = self.optimizer.scale_loss(g_loss)
+            scaled_loss = self.loss_for_gradients(self.optimizer, g_loss)
         g_weights = self.generator.trainable_weights
         grads = tape.gradient(scaled_loss, g_weights)
         self.optimizer.apply_gradients(zip(grads, g_weights))
@@ -231,7 +234,7 @@ class WGANGP(AdversarialOptimizers, GenerativeModel):
         self.g_loss_tracker.update_state(g_loss)
         self.wasserstein_tracker.update_state(wasserstein)
         self.penalty_tracker.update_state(penalty)
-        return {m.name: m.result() for m in self.metrics}
+        return self.metric_logs()
 
     # === Config ===
 
