@@ -45,17 +45,11 @@ def _version(text):
 
 
 def run(args):
-    import os
-
-    import keras
-
-    import keras_genimg.models  # noqa: F401  (registers the zoo's classes)
     from keras_genimg.cli.main import CommandError
+    from keras_genimg.cli.model_source import load_keras_model
     from keras_genimg.export import ExportError, export_saved_model
 
-    if not os.path.isfile(args.model):
-        raise FileNotFoundError(f"No model file at {args.model!r}.")
-    model = keras.models.load_model(args.model, compile=False)
+    model = load_keras_model(args.model)
     try:
         path = export_saved_model(
             model, args.to, version=args.version, warmup=args.warmup

@@ -11,6 +11,15 @@ class CommandError(Exception):
     """An error to report to the user as one line, without a traceback."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """An `ArgumentParser` whose usage errors are one line, like ours."""
+
+    def error(self, message):
+        self.exit(
+            2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n"
+        )
+
+
 def build_parser():
     from keras_genimg.cli import (
         animate,
@@ -26,11 +35,12 @@ def build_parser():
         traverse,
     )
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="genimg",
         description=(
-            "Train and sample the keras_genimg image-generation models "
-            "(VAE, DCGAN) with Keras 3."
+            "Train, sample, export and evaluate the keras_genimg "
+            "image-generation models (vae, dcgan, cgan, wgan_gp, cvae) with "
+            "Keras 3."
         ),
         epilog="Run 'genimg COMMAND --help' for the options of a command.",
     )

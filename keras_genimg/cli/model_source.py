@@ -17,10 +17,14 @@ def load_keras_model(path):
 
     Raises:
         FileNotFoundError: when there is no such model file.
+        ValueError: when the file is not a `.keras` archive (empty or
+            truncated) or holds a model that is not one of the zoo's.
     """
+    import zipfile
+
     import keras
 
-    import keras_genimg.models  # noqa: F401  (registers the zoo's classes)
+    from keras_genimg.models import GenerativeModel
 
     if os.path.isfile(os.path.join(path, MODEL_FILE)):
         path = os.path.join(path, MODEL_FILE)
@@ -29,7 +33,18 @@ def load_keras_model(path):
             f"No model at {path!r}: expected a .keras file or a run folder "
             f"holding {MODEL_FILE}."
         )
-    return keras.models.load_model(path, compile=False)
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{path!r} is not a .keras archive: the file is empty or "
+            "truncated (was its save interrupted?)."
+        )
+    model = keras.models.load_model(path, compile=False)
+    if not isinstance(model, GenerativeModel):
+        raise ValueError(
+            f"{path!r} holds a {type(model).__name__}, not a keras_genimg "
+            "model (vae, dcgan, cgan, wgan_gp, cvae)."
+        )
+    return model
 
 
 def is_saved_model(path):

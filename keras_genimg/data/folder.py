@@ -12,6 +12,10 @@ from keras_genimg.data.errors import DataSourceError
 
 EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _COLOR_MODES = {1: "grayscale", 2: "grayscale", 3: "rgb", 4: "rgba"}
+# The first bytes of each accepted format. Files are decoded lazily, while
+# training; one that is empty or not an image would fail there, far from
+# its name, so every file's first bytes are checked up front.
+_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF8", b"BM")
 
 
 def load_folder(path, image_size=None, channels=None):
@@ -47,6 +51,8 @@ def load_folder(path, image_size=None, channels=None):
             f"The folder {str(path)!r} holds no images. Accepted "
             f"extensions: {', '.join(EXTENSIONS)}."
         )
+    for file in files:
+        _check_signature(file)
     # image_dataset_from_directory ignores top-level images when labels
     # are inferred, so infer labels only when there are none.
     labelled = all(file.parent != path for file in files)
@@ -69,13 +75,32 @@ def load_folder(path, image_size=None, channels=None):
     return ds.map(lambda x: (x / 255.0, None))
 
 
+def _check_signature(file):
+    try:
+        with open(file, "rb") as f:
+            head = f.read(8)
+    except OSError as err:
+        raise DataSourceError(
+            f"The image file {str(file)!r} could not be read ({err})."
+        ) from err
+    if not head:
+        raise DataSourceError(f"The image file {str(file)!r} is empty.")
+    if not head.startswith(_SIGNATURES):
+        raise DataSourceError(
+            f"The file {str(file)!r} is not a PNG, JPEG, GIF or BMP image; "
+            "it is corrupt or of another kind."
+        )
+
+
 def _image_shape(file):
     try:
         image = tf.io.decode_image(
             tf.io.read_file(str(file)), expand_animations=False
         )
     except tf.errors.OpError as err:
+        # TensorFlow wraps the reason in the op's name and device.
+        reason = err.message.split("}}")[-1].split("[Op:")[0].strip()
         raise DataSourceError(
-            f"The image file {str(file)!r} could not be decoded ({err})."
+            f"The image file {str(file)!r} could not be decoded ({reason})."
         ) from err
     return tuple(int(d) for d in image.shape)

@@ -47,7 +47,8 @@ def export_saved_model(model, base_dir, version=None, warmup=True):
         The path of the new version directory.
 
     Raises:
-        FileExistsError: if `version` already exists.
+        FileExistsError: if `version` already exists, or `base_dir` is a
+            file or an exported version.
         ExportError: if the written SavedModel fails its checks.
 
     Example:
@@ -57,6 +58,7 @@ def export_saved_model(model, base_dir, version=None, warmup=True):
     """
     signatures = serving_signatures(model)
     base_dir = os.fspath(base_dir)
+    _check_base_dir(base_dir)
     if version is not None:
         versions.check_free(base_dir, version)
     os.makedirs(base_dir, exist_ok=True)
@@ -80,6 +82,20 @@ def export_saved_model(model, base_dir, version=None, warmup=True):
     finally:
         if os.path.exists(staging):
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_base_dir(base_dir):
+    if os.path.exists(base_dir) and not os.path.isdir(base_dir):
+        raise FileExistsError(
+            f"{base_dir!r} exists and is not a folder; export to a model's "
+            "base folder, e.g. saved_models/vae."
+        )
+    if os.path.isfile(os.path.join(base_dir, "saved_model.pb")):
+        raise FileExistsError(
+            f"{base_dir!r} is an exported version, not a model's base "
+            "folder; export to its parent, "
+            f"{os.path.dirname(os.path.normpath(base_dir))!r}."
+        )
 
 
 def write_signatures(signatures, path):

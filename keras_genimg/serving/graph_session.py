@@ -8,6 +8,7 @@ module does the same, so what works here works in the server.
 
 import contextlib
 import logging
+import os
 
 from keras_genimg.serving import signature_table
 
@@ -28,6 +29,7 @@ class GraphSession:
         import tensorflow as tf
 
         self.path = str(path)
+        _check_variables(self.path)
         self.graph = tf.Graph()
         self.session = tf.compat.v1.Session(graph=self.graph)
         with self.graph.as_default(), _quiet_tensorflow():
@@ -71,6 +73,19 @@ class GraphSession:
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+def _check_variables(path):
+    # Every zoo export has variables; without them TensorFlow's loader
+    # reports only "not a valid checkpoint".
+    index = os.path.join(path, "variables", "variables.index")
+    if os.path.isfile(os.path.join(path, "saved_model.pb")) and not (
+        os.path.isfile(index)
+    ):
+        raise FileNotFoundError(
+            f"The SavedModel {path!r} has no variables ({index} is "
+            "missing): the export is incomplete. Export the model again."
+        )
 
 
 @contextlib.contextmanager
