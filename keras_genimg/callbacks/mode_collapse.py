@@ -56,9 +56,10 @@ class ModeCollapseMonitor(keras.callbacks.Callback):
 
     Args:
         reference_images: float array `(N, H, W, C)` in [0, 1], `N >= 2`.
-            Real images; at most `num_images` of them are used.
+            Real images; at most `num_images` of them are used, and as
+            many images are generated.
         threshold: float. Warn below this ratio. Defaults to 0.3.
-        num_images: int. Generated images compared. Defaults to 64.
+        num_images: int. Images compared. Defaults to 64.
         start_epoch: int. First epoch (1-based) that may warn: at the start
             of training every generator's samples look alike. Defaults to 3.
         seed: int. Seed of the fixed latent vectors. Defaults to 0.
@@ -86,8 +87,10 @@ class ModeCollapseMonitor(keras.callbacks.Callback):
             raise ValueError(
                 f"`threshold` must be positive. Received: {threshold!r}"
             )
-        self.num_images = int(num_images)
-        reference = np.asarray(reference_images, "float32")[: self.num_images]
+        reference = np.asarray(reference_images, "float32")[: int(num_images)]
+        # The nearest neighbour is nearer in a larger batch: compare
+        # batches of the same size.
+        self.num_images = len(reference)
         self.reference_diversity = nearest_neighbour_distance(reference)
         if self.reference_diversity == 0.0:
             raise ValueError(
