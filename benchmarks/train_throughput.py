@@ -4,9 +4,12 @@ For each model at its default size (28x28x1, the MNIST shape), times
 training images per second of `model.fit` in several variants (float32,
 mixed bfloat16, XLA) and, in the same run, on the same networks and batch
 size, the loop the TensorFlow tutorial teaches (see `tutorial_loops.py`).
-Repeats are interleaved so that a change in machine load hits every
-variant alike; warm-up steps (tracing) are excluded; the table shows
-medians and each variant's ratio to the tutorial loop. It also reports how
+Every variant runs in a process of its own (TensorFlow's thread pools and
+oneDNN's caches are per process, and a variant must not slow the next),
+but the processes take turns, one timed run each per repeat, so that a
+change in machine load hits every variant alike. Warm-up steps (tracing)
+are excluded; the table shows medians and each variant's ratio to the
+tutorial loop. It also reports how
 long the input pipeline alone takes per step, relative to a training step
 (an upper bound on the time a step waits for input; prefetching hides it).
 
@@ -14,8 +17,11 @@ long the input pipeline alone takes per step, relative to a training step
 """
 
 import argparse
+import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -32,10 +38,11 @@ MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 IMAGE_SHAPE = (28, 28, 1)
 BATCH_SIZES = {"dcgan": 32, "vae": 64}  # the `genimg train` defaults
 LATENT_DIMS = {"dcgan": 100, "vae": 16}
+TUTORIAL = "tutorial loop"
 VARIANTS = {
-    "float32": {},
-    "mixed_bfloat16": {"policy": "mixed_bfloat16"},
-    "float32 + XLA": {"jit_compile": True},
+    "ours, float32": {},
+    "ours, mixed_bfloat16": {"policy": "mixed_bfloat16"},
+    "ours, float32 + XLA": {"jit_compile": True},
 }
 
 
@@ -114,27 +121,81 @@ def input_only_seconds(dataset, steps):
     return time.perf_counter() - start
 
 
-def benchmark(name, images, steps, repeats, warmup):
-    runners = {"tutorial loop": Tutorial(name, images)}
-    for variant, options in VARIANTS.items():
-        runners[f"ours, {variant}"] = Ours(name, images, **options)
-    for runner in runners.values():
-        runner.run(warmup)
-    seconds = {label: [] for label in runners}
-    for _ in range(repeats):
-        for label, runner in runners.items():
-            start = time.perf_counter()
-            runner.run(steps)
-            seconds[label].append(time.perf_counter() - start)
+def serve(name, label, warmup):
+    """Worker: builds one variant, then times the runs it is asked for.
+
+    Reads lines from stdin: `train STEPS` times that many training steps,
+    `input STEPS` times the input pipeline alone; answers each with one
+    line `seconds S`.
+    """
+    images = mnist_like_images()
+    if label == TUTORIAL:
+        runner = Tutorial(name, images)
+    else:
+        runner = Ours(name, images, **VARIANTS[label])
+    runner.run(warmup)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        command, steps = line.split()
+        start = time.perf_counter()
+        if command == "train":
+            runner.run(int(steps))
+            seconds = time.perf_counter() - start
+        else:
+            seconds = input_only_seconds(runner.dataset, int(steps))
+        print(f"seconds {seconds}", flush=True)
+
+
+class Worker:
+    """A `serve` process of this script, driven over its stdin/stdout."""
+
+    def __init__(self, name, label, warmup):
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--worker", name, label]
+            + ["--warmup", str(warmup)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+
+    def answer(self):
+        for line in self.process.stdout:
+            if line.startswith(("ready", "seconds")):
+                return line.split()[1:]
+        raise RuntimeError("a benchmark worker died; run it alone to see why")
+
+    def time(self, command, steps):
+        self.process.stdin.write(f"{command} {steps}\n")
+        self.process.stdin.flush()
+        return float(self.answer()[0])
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def benchmark(name, steps, repeats, warmup):
+    workers = {
+        label: Worker(name, label, warmup) for label in [TUTORIAL, *VARIANTS]
+    }
+    try:
+        for worker in workers.values():
+            worker.answer()  # ready: built and warmed up
+        seconds = {label: [] for label in workers}
+        for _ in range(repeats):
+            for label, worker in workers.items():
+                seconds[label].append(worker.time("train", steps))
+        input_seconds = workers["ours, float32"].time("input", steps)
+    finally:
+        for worker in workers.values():
+            worker.close()
     images_per_run = steps * BATCH_SIZES[name]
     throughput = {
         label: images_per_run / statistics.median(times)
         for label, times in seconds.items()
     }
-    ours = runners["ours, float32"]
-    input_share = input_only_seconds(ours.dataset, steps) / statistics.median(
-        seconds["ours, float32"]
-    )
+    input_share = input_seconds / statistics.median(seconds["ours, float32"])
     return throughput, input_share
 
 
@@ -154,24 +215,25 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--models", nargs="+", default=["dcgan", "vae"])
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    import os
+    if args.worker:
+        serve(*args.worker, args.warmup)
+        return
 
     print(
         f"{cpu_name()}, {os.cpu_count()} cores; keras {keras.__version__}, "
         f"backend {keras.backend.backend()}; {args.steps} steps x "
         f"{args.repeats} repeats, median"
     )
-    images = mnist_like_images()
     header = f"{'model':6} {'variant':24} {'img/s':>8} {'vs tutorial':>12}"
     print(header)
     print("-" * len(header))
     for name in args.models:
         throughput, input_share = benchmark(
-            name, images, args.steps, args.repeats, args.warmup
+            name, args.steps, args.repeats, args.warmup
         )
-        baseline = throughput["tutorial loop"]
+        baseline = throughput[TUTORIAL]
         for label, value in throughput.items():
             print(f"{name:6} {label:24} {value:8.0f} {value / baseline:11.2f}x")
         print(
