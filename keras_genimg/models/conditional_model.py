@@ -4,11 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_genimg.models.generative_model import (
-    GENERATE_BATCH_SIZE,
-    GenerativeModel,
-    _check_count,
-)
+from keras_genimg.models.generative_model import GenerativeModel
 
 
 class ConditionalGenerativeModel(GenerativeModel):
@@ -92,30 +88,9 @@ class ConditionalGenerativeModel(GenerativeModel):
         Returns:
             A float32 numpy array `(batch, H, W, C)` with values in [0, 1].
         """
-        if z is None:
-            if num_images is None:
-                raise ValueError("Pass either `num_images` or `z`.")
-            z = self.sample_latent(num_images, seed=seed)
-        elif num_images is not None and num_images != len(z):
-            raise ValueError(
-                f"`num_images`={num_images} does not match the {len(z)} "
-                "latent vectors in `z`; pass only one of them."
-            )
-        z = self.check_latent(z)
+        z = self._latent_for(num_images, z, seed)
         labels = self.check_labels(labels, len(z))
-        batch_size = _check_count(
-            "batch_size",
-            GENERATE_BATCH_SIZE if batch_size is None else batch_size,
-        )
-        chunks = [
-            ops.convert_to_numpy(
-                self.latent_to_images_compiled(
-                    z[i : i + batch_size], labels[i : i + batch_size]
-                )
-            )
-            for i in range(0, len(z), batch_size)
-        ]
-        return np.concatenate(chunks).astype("float32")
+        return self._generate_in_batches(batch_size, z, labels)
 
     # === Input checks ===
 
@@ -172,6 +147,10 @@ class ConditionalGenerativeModel(GenerativeModel):
         if labels.ndim == 2 and labels.shape[1] == 1:
             labels = labels[:, 0]
         self.check_labels(labels, len(x))
+
+    def step_labels(self, labels):
+        """The checked labels of a training batch; see `require_labels`."""
+        return self.require_labels(labels)
 
     def require_labels(self, labels):
         """Fails a training batch that carries no labels."""

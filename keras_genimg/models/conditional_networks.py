@@ -15,7 +15,14 @@ it. Class labels enter as int32 tensors of shape `(batch,)`:
 import keras
 from keras import layers, ops
 
-from keras_genimg.models.networks import _filters_at, spatial_plan
+from keras_genimg.models.networks import (
+    _dcgan_base_grid,
+    _dcgan_downsampling,
+    _dcgan_upsampling,
+    _vae_decoder_layers,
+    _vae_encoder_layers,
+    validate_image_shape,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_genimg")
@@ -93,28 +100,12 @@ def build_conditional_generator(
         A `keras.Model` from `[(batch, latent_dim), (batch,)]` to
         `(batch, H, W, C)`.
     """
-    base_h, base_w, levels = spatial_plan(image_shape)
+    image_shape = validate_image_shape(image_shape)
     z, label = keras.Input((latent_dim,), name="z"), _label_input()
     x = layers.Concatenate()([z, _one_hot(label, num_classes)])
-    x = layers.Dense(
-        base_h * base_w * _filters_at(levels, filters), use_bias=False
-    )(x)
-    x = layers.Reshape((base_h, base_w, _filters_at(levels, filters)))(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
+    x = _dcgan_base_grid(x, image_shape, filters)
     x = LabelMaps(num_classes)([x, label])
-    for level in reversed(range(1, levels)):
-        x = layers.Conv2DTranspose(
-            _filters_at(level - 1, filters),
-            4,
-            strides=2,
-            padding="same",
-            use_bias=False,
-        )(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same")(x)
-    images = layers.Activation("tanh", dtype="float32", name="images")(x)
+    images = _dcgan_upsampling(x, image_shape, filters)
     return keras.Model([z, label], images, name=name)
 
 
@@ -138,20 +129,9 @@ def build_projection_discriminator(
         A `keras.Model` from `[(batch, H, W, C), (batch,)]` to `(batch, 1)`
         float32 logits.
     """
-    _, _, levels = spatial_plan(image_shape)
+    image_shape = validate_image_shape(image_shape)
     images, label = keras.Input(image_shape, name="images"), _label_input()
-    x = images
-    for level in range(levels):
-        x = layers.Conv2D(
-            _filters_at(level, filters),
-            4,
-            strides=2,
-            padding="same",
-            use_bias=level == 0,
-        )(x)
-        if level > 0:
-            x = layers.BatchNormalization()(x)
-        x = layers.LeakyReLU(0.2)(x)
+    x = _dcgan_downsampling(images, image_shape, filters)
     features = layers.Flatten(name="features")(x)
     unconditional = layers.Dense(1, dtype="float32")(features)
     embedded = layers.Embedding(
@@ -186,21 +166,10 @@ def build_conditional_encoder(
         A `keras.Model` from `[(batch, H, W, C), (batch,)]` to two
         `(batch, latent_dim)` tensors.
     """
-    _, _, levels = spatial_plan(image_shape)
+    image_shape = validate_image_shape(image_shape)
     images, label = keras.Input(image_shape, name="images"), _label_input()
     x = LabelMaps(num_classes)([images, label])
-    for level in range(levels):
-        x = layers.Conv2D(
-            _filters_at(level, filters),
-            3,
-            strides=2,
-            padding="same",
-            activation="relu",
-        )(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(_filters_at(levels + 1, filters), activation="relu")(x)
-    z_mean = layers.Dense(latent_dim, dtype="float32", name="z_mean")(x)
-    z_log_var = layers.Dense(latent_dim, dtype="float32", name="z_log_var")(x)
+    z_mean, z_log_var = _vae_encoder_layers(x, image_shape, latent_dim, filters)
     return keras.Model([images, label], [z_mean, z_log_var], name=name)
 
 
@@ -224,23 +193,10 @@ def build_conditional_decoder(
         A `keras.Model` from `[(batch, latent_dim), (batch,)]` to
         `(batch, H, W, C)` logits.
     """
-    base_h, base_w, levels = spatial_plan(image_shape)
-    top_filters = _filters_at(levels - 1, filters)
+    image_shape = validate_image_shape(image_shape)
     z, label = keras.Input((latent_dim,), name="z"), _label_input()
     x = layers.Concatenate()([z, _one_hot(label, num_classes)])
-    x = layers.Dense(base_h * base_w * top_filters, activation="relu")(x)
-    x = layers.Reshape((base_h, base_w, top_filters))(x)
-    for level in reversed(range(levels)):
-        x = layers.Conv2DTranspose(
-            _filters_at(level, filters),
-            3,
-            strides=2,
-            padding="same",
-            activation="relu",
-        )(x)
-    logits = layers.Conv2D(
-        image_shape[-1], 3, padding="same", dtype="float32", name="logits"
-    )(x)
+    logits = _vae_decoder_layers(x, image_shape, filters)
     return keras.Model([z, label], logits, name=name)
 
 
@@ -261,14 +217,9 @@ def build_wgan_critic(image_shape, filters=64, name="critic"):
         A `keras.Model` from `(batch, H, W, C)` to `(batch, 1)` float32
         scores.
     """
-    _, _, levels = spatial_plan(image_shape)
+    image_shape = validate_image_shape(image_shape)
     images = keras.Input(image_shape, name="images")
-    x = images
-    for level in range(levels):
-        x = layers.Conv2D(
-            _filters_at(level, filters), 4, strides=2, padding="same"
-        )(x)
-        x = layers.LeakyReLU(0.2)(x)
+    x = _dcgan_downsampling(images, image_shape, filters, batch_norm=False)
     x = layers.Flatten()(x)
     scores = layers.Dense(1, dtype="float32", name="scores")(x)
     return keras.Model(images, scores, name=name)

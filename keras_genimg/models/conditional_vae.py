@@ -1,17 +1,15 @@
 """Conditional variational autoencoder (Sohn, Lee & Yan, 2015)."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_genimg.models import conditional_networks
 from keras_genimg.models.conditional_model import ConditionalGenerativeModel
-from keras_genimg.models.generative_model import _check_count
-from keras_genimg.models.vae import RECONSTRUCTION_LOSSES
+from keras_genimg.models.vae import VAETraining
 
 
 @keras.saving.register_keras_serializable(package="keras_genimg")
-class ConditionalVAE(ConditionalGenerativeModel):
+class ConditionalVAE(VAETraining, ConditionalGenerativeModel):
     """Conditional VAE trained with `model.fit` on labelled images.
 
     As the `VAE`, but the encoder `q(z | x, y)` and the decoder
@@ -68,50 +66,27 @@ class ConditionalVAE(ConditionalGenerativeModel):
         **kwargs,
     ):
         super().__init__(
-            image_shape, latent_dim, num_classes, seed=seed, **kwargs
+            image_shape,
+            latent_dim,
+            num_classes,
+            seed=seed,
+            beta=beta,
+            reconstruction_loss=reconstruction_loss,
+            filters=filters,
+            **kwargs,
         )
-        if reconstruction_loss not in RECONSTRUCTION_LOSSES:
-            raise ValueError(
-                f"Unknown `reconstruction_loss` {reconstruction_loss!r}. "
-                f"Expected one of: {', '.join(RECONSTRUCTION_LOSSES)}."
-            )
-        if beta < 0:
-            raise ValueError(f"`beta` must be >= 0. Received: {beta!r}")
-        self.beta = float(beta)
-        self.reconstruction_loss = reconstruction_loss
-        self.filters = _check_count("filters", filters)
 
-        # === Layers ===
-        with self.policy_scope():
-            self.encoder = conditional_networks.build_conditional_encoder(
-                self.image_shape, self.latent_dim, self.num_classes, filters
-            )
-            self.decoder = conditional_networks.build_conditional_decoder(
-                self.image_shape, self.latent_dim, self.num_classes, filters
-            )
+    # === Layers ===
 
-        # === Metrics ===
-        self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.reconstruction_loss_tracker = keras.metrics.Mean(
-            name="reconstruction_loss"
+    def build_encoder(self):
+        return conditional_networks.build_conditional_encoder(
+            self.image_shape, self.latent_dim, self.num_classes, self.filters
         )
-        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
-        # The networks are built above, so the model is too.
-        self.built = True
 
-    @property
-    def metrics(self):
-        return [
-            self.loss_tracker,
-            self.reconstruction_loss_tracker,
-            self.kl_loss_tracker,
-        ]
-
-    def compile(self, optimizer=None, **kwargs):
-        """Configures training. `optimizer` defaults to `Adam(1e-3)`."""
-        if optimizer is None:
-            optimizer = keras.optimizers.Adam(1e-3)
-        super().compile(optimizer=optimizer, **kwargs)
+    def build_decoder(self):
+        return conditional_networks.build_conditional_decoder(
+            self.image_shape, self.latent_dim, self.num_classes, self.filters
+        )
 
     # === Forward passes ===
 
@@ -123,13 +98,6 @@ class ConditionalVAE(ConditionalGenerativeModel):
         z = self.reparameterize(z_mean, z_log_var)
         return ops.sigmoid(self.decoder([z, labels], training=training))
 
-    def reparameterize(self, z_mean, z_log_var):
-        """Draws `z = mean + exp(log_var / 2) * eps`, `eps ~ N(0, I)`."""
-        eps = keras.random.normal(
-            ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator
-        )
-        return z_mean + ops.exp(0.5 * z_log_var) * eps
-
     def latent_to_images(self, z, labels=None, training=False):
         z = ops.convert_to_tensor(z, "float32")
         labels = ops.convert_to_tensor(labels, "int32")
@@ -138,49 +106,7 @@ class ConditionalVAE(ConditionalGenerativeModel):
 
     def compute_losses(self, images, labels, training=False):
         """Returns `(loss, reconstruction_loss, kl_loss)`, batch means."""
-        images = ops.cast(images, "float32")
-        labels = ops.cast(labels, "int32")
-        z_mean, z_log_var = self.encoder([images, labels], training=training)
-        z = self.reparameterize(z_mean, z_log_var)
-        logits = self.decoder([z, labels], training=training)
-        logits = ops.cast(logits, "float32")
-        if self.reconstruction_loss == "bce":
-            per_pixel = ops.binary_crossentropy(
-                images, logits, from_logits=True
-            )
-        else:
-            per_pixel = ops.square(images - ops.sigmoid(logits))
-        reconstruction = ops.mean(ops.sum(per_pixel, axis=(1, 2, 3)))
-        kl = -0.5 * ops.sum(
-            1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1
-        )
-        kl = ops.mean(kl)
-        return reconstruction + self.beta * kl, reconstruction, kl
-
-    # === Training ===
-
-    def train_step(self, data):
-        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        labels = self.require_labels(labels)
-        with tf.GradientTape() as tape:
-            loss, reconstruction, kl = self.compute_losses(
-                images, labels, training=True
-            )
-            scaled_loss = self.loss_for_gradients(self.optimizer, loss)
-        grads = tape.gradient(scaled_loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        return self._update_metrics(loss, reconstruction, kl)
-
-    def test_step(self, data):
-        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        labels = self.require_labels(labels)
-        return self._update_metrics(*self.compute_losses(images, labels))
-
-    def _update_metrics(self, loss, reconstruction, kl):
-        self.loss_tracker.update_state(loss)
-        self.reconstruction_loss_tracker.update_state(reconstruction)
-        self.kl_loss_tracker.update_state(kl)
-        return self.metric_logs()
+        return self._compute_losses(images, ops.cast(labels, "int32"), training)
 
     # === Public API ===
 
@@ -219,16 +145,3 @@ class ConditionalVAE(ConditionalGenerativeModel):
         """
         z_mean, _ = self.encode(images, labels)
         return self.decode(z_mean, labels)
-
-    # === Config ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "beta": self.beta,
-                "reconstruction_loss": self.reconstruction_loss,
-                "filters": self.filters,
-            }
-        )
-        return config

@@ -124,6 +124,21 @@ class GenerativeModel(keras.Model):
         Returns:
             A float32 numpy array `(batch, H, W, C)` with values in [0, 1].
         """
+        z = self._latent_for(num_images, z, seed)
+        return self._generate_in_batches(batch_size, z)
+
+    def _latent_for(self, num_images, z, seed):
+        """The checked latent vectors `generate` decodes.
+
+        Args:
+            num_images: int or None. How many vectors to draw when `z` is
+                None.
+            z: array or None. Latent vectors `(batch, latent_dim)`.
+            seed: int or None. Seed of the prior draw when `z` is None.
+
+        Returns:
+            A float32 numpy array `(batch, latent_dim)`.
+        """
         if z is None:
             if num_images is None:
                 raise ValueError("Pass either `num_images` or `z`.")
@@ -133,16 +148,31 @@ class GenerativeModel(keras.Model):
                 f"`num_images`={num_images} does not match the {len(z)} "
                 "latent vectors in `z`; pass only one of them."
             )
-        z = self.check_latent(z)
+        return self.check_latent(z)
+
+    def _generate_in_batches(self, batch_size, *inputs):
+        """Runs `latent_to_images_compiled` over checked per-image inputs.
+
+        Args:
+            batch_size: int or None. Images computed per call of the
+                network. Defaults to 256.
+            *inputs: numpy arrays with one row per image: the latent
+                vectors, then, for a conditional model, the labels.
+
+        Returns:
+            A float32 numpy array `(batch, H, W, C)` with values in [0, 1].
+        """
         batch_size = _check_count(
             "batch_size",
             GENERATE_BATCH_SIZE if batch_size is None else batch_size,
         )
         chunks = [
             ops.convert_to_numpy(
-                self.latent_to_images_compiled(z[i : i + batch_size])
+                self.latent_to_images_compiled(
+                    *(x[i : i + batch_size] for x in inputs)
+                )
             )
-            for i in range(0, len(z), batch_size)
+            for i in range(0, len(inputs[0]), batch_size)
         ]
         return np.concatenate(chunks).astype("float32")
 
@@ -223,6 +253,20 @@ class GenerativeModel(keras.Model):
             )
 
     # === Training ===
+
+    def step_labels(self, labels):
+        """The labels a train or test step passes to the networks.
+
+        Unconditional models ignore any labels a batch carries and return
+        None; conditional models check them (`require_labels`).
+
+        Args:
+            labels: the batch's labels, or None.
+
+        Returns:
+            None, or int32 labels `(batch,)`.
+        """
+        return None
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, with the data checked first.
@@ -348,6 +392,16 @@ def _check_count(name, value):
             f"`{name}` must be a positive int. Received: {value!r}"
         )
     return int(value)
+
+
+def network_inputs(x, labels):
+    """A network's input: `x`, or `[x, labels]` when there are labels.
+
+    Example:
+    >>> network_inputs("z", None), network_inputs("z", "labels")
+    ('z', ['z', 'labels'])
+    """
+    return x if labels is None else [x, labels]
 
 
 def to_signed(images):

@@ -99,26 +99,10 @@ def build_dcgan_generator(
     Returns:
         A `keras.Model` from `(batch, latent_dim)` to `(batch, H, W, C)`.
     """
-    base_h, base_w, levels = spatial_plan(image_shape)
+    image_shape = validate_image_shape(image_shape)
     z = keras.Input((latent_dim,), name="z")
-    x = layers.Dense(
-        base_h * base_w * _filters_at(levels, filters), use_bias=False
-    )(z)
-    x = layers.Reshape((base_h, base_w, _filters_at(levels, filters)))(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    for level in reversed(range(1, levels)):
-        x = layers.Conv2DTranspose(
-            _filters_at(level - 1, filters),
-            4,
-            strides=2,
-            padding="same",
-            use_bias=False,
-        )(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same")(x)
-    images = layers.Activation("tanh", dtype="float32", name="images")(x)
+    x = _dcgan_base_grid(z, image_shape, filters)
+    images = _dcgan_upsampling(x, image_shape, filters)
     return keras.Model(z, images, name=name)
 
 
@@ -137,20 +121,9 @@ def build_dcgan_discriminator(image_shape, filters=64, name="discriminator"):
     Returns:
         A `keras.Model` from `(batch, H, W, C)` to `(batch, 1)` logits.
     """
-    _, _, levels = spatial_plan(image_shape)
+    image_shape = validate_image_shape(image_shape)
     images = keras.Input(image_shape, name="images")
-    x = images
-    for level in range(levels):
-        x = layers.Conv2D(
-            _filters_at(level, filters),
-            4,
-            strides=2,
-            padding="same",
-            use_bias=level == 0,
-        )(x)
-        if level > 0:
-            x = layers.BatchNormalization()(x)
-        x = layers.LeakyReLU(0.2)(x)
+    x = _dcgan_downsampling(images, image_shape, filters)
     x = layers.Flatten()(x)
     logits = layers.Dense(1, dtype="float32", name="logits")(x)
     return keras.Model(images, logits, name=name)
@@ -170,21 +143,11 @@ def build_vae_encoder(image_shape, latent_dim, filters=32, name="encoder"):
         A `keras.Model` from `(batch, H, W, C)` to two `(batch, latent_dim)`
         tensors.
     """
-    _, _, levels = spatial_plan(image_shape)
+    image_shape = validate_image_shape(image_shape)
     images = keras.Input(image_shape, name="images")
-    x = images
-    for level in range(levels):
-        x = layers.Conv2D(
-            _filters_at(level, filters),
-            3,
-            strides=2,
-            padding="same",
-            activation="relu",
-        )(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(_filters_at(levels + 1, filters), activation="relu")(x)
-    z_mean = layers.Dense(latent_dim, dtype="float32", name="z_mean")(x)
-    z_log_var = layers.Dense(latent_dim, dtype="float32", name="z_log_var")(x)
+    z_mean, z_log_var = _vae_encoder_layers(
+        images, image_shape, latent_dim, filters
+    )
     return keras.Model(images, [z_mean, z_log_var], name=name)
 
 
@@ -204,10 +167,137 @@ def build_vae_decoder(image_shape, latent_dim, filters=32, name="decoder"):
     Returns:
         A `keras.Model` from `(batch, latent_dim)` to `(batch, H, W, C)`.
     """
+    image_shape = validate_image_shape(image_shape)
+    z = keras.Input((latent_dim,), name="z")
+    logits = _vae_decoder_layers(z, image_shape, filters)
+    return keras.Model(z, logits, name=name)
+
+
+# === Building blocks, shared with `conditional_networks` ===
+
+
+def _dcgan_base_grid(x, image_shape, filters):
+    """DCGAN generator's start: dense projection of `x` to the base grid.
+
+    Args:
+        x: tensor `(batch, features)`, the latent vector (with the one-hot
+            label, for a conditional generator).
+        image_shape: tuple. `(H, W, C)` of the generated images.
+        filters: int. Filters of the generator's last hidden layer.
+
+    Returns:
+        The base grid `(batch, base_h, base_w, channels)`, after BatchNorm
+        and ReLU.
+    """
+    base_h, base_w, levels = spatial_plan(image_shape)
+    x = layers.Dense(
+        base_h * base_w * _filters_at(levels, filters), use_bias=False
+    )(x)
+    x = layers.Reshape((base_h, base_w, _filters_at(levels, filters)))(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+
+
+def _dcgan_upsampling(x, image_shape, filters):
+    """DCGAN generator's rest: base grid -> image in [-1, 1] (tanh).
+
+    Args:
+        x: the base grid, from `_dcgan_base_grid`.
+        image_shape: tuple. `(H, W, C)` of the generated images.
+        filters: int. Filters of the last hidden layer.
+
+    Returns:
+        The float32 images `(batch, H, W, C)`.
+    """
+    _, _, levels = spatial_plan(image_shape)
+    for level in reversed(range(1, levels)):
+        x = layers.Conv2DTranspose(
+            _filters_at(level - 1, filters),
+            4,
+            strides=2,
+            padding="same",
+            use_bias=False,
+        )(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+    x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same")(x)
+    return layers.Activation("tanh", dtype="float32", name="images")(x)
+
+
+def _dcgan_downsampling(x, image_shape, filters, batch_norm=True):
+    """Stride-2 convolutions with LeakyReLU(0.2) down to the base grid.
+
+    Args:
+        x: images `(batch, H, W, C)` in [-1, 1].
+        image_shape: tuple. `(H, W, C)` of the images.
+        filters: int. Filters of the first convolution.
+        batch_norm: bool. Whether BatchNorm follows every convolution but
+            the first (the DCGAN discriminator); a convolution followed by
+            BatchNorm has no bias. Defaults to True.
+
+    Returns:
+        The feature map on the base grid.
+    """
+    _, _, levels = spatial_plan(image_shape)
+    for level in range(levels):
+        normalized = batch_norm and level > 0
+        x = layers.Conv2D(
+            _filters_at(level, filters),
+            4,
+            strides=2,
+            padding="same",
+            use_bias=not normalized,
+        )(x)
+        if normalized:
+            x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(0.2)(x)
+    return x
+
+
+def _vae_encoder_layers(x, image_shape, latent_dim, filters):
+    """VAE encoder's layers: image features -> `z_mean, z_log_var`.
+
+    Args:
+        x: images `(batch, H, W, C)` (with label maps, for a conditional
+            encoder).
+        image_shape: tuple. `(H, W, C)` of the images.
+        latent_dim: int. Size of the latent space.
+        filters: int. Filters of the first convolution.
+
+    Returns:
+        Two float32 tensors `(batch, latent_dim)`.
+    """
+    _, _, levels = spatial_plan(image_shape)
+    for level in range(levels):
+        x = layers.Conv2D(
+            _filters_at(level, filters),
+            3,
+            strides=2,
+            padding="same",
+            activation="relu",
+        )(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(_filters_at(levels + 1, filters), activation="relu")(x)
+    z_mean = layers.Dense(latent_dim, dtype="float32", name="z_mean")(x)
+    z_log_var = layers.Dense(latent_dim, dtype="float32", name="z_log_var")(x)
+    return z_mean, z_log_var
+
+
+def _vae_decoder_layers(x, image_shape, filters):
+    """VAE decoder's layers: latent vector -> per-pixel logits.
+
+    Args:
+        x: tensor `(batch, features)`, the latent vector (with the one-hot
+            label, for a conditional decoder).
+        image_shape: tuple. `(H, W, C)` of the decoded images.
+        filters: int. Filters of the last hidden layer.
+
+    Returns:
+        The float32 logits `(batch, H, W, C)`.
+    """
     base_h, base_w, levels = spatial_plan(image_shape)
     top_filters = _filters_at(levels - 1, filters)
-    z = keras.Input((latent_dim,), name="z")
-    x = layers.Dense(base_h * base_w * top_filters, activation="relu")(z)
+    x = layers.Dense(base_h * base_w * top_filters, activation="relu")(x)
     x = layers.Reshape((base_h, base_w, top_filters))(x)
     for level in reversed(range(levels)):
         x = layers.Conv2DTranspose(
@@ -217,7 +307,6 @@ def build_vae_decoder(image_shape, latent_dim, filters=32, name="decoder"):
             padding="same",
             activation="relu",
         )(x)
-    logits = layers.Conv2D(
+    return layers.Conv2D(
         image_shape[-1], 3, padding="same", dtype="float32", name="logits"
     )(x)
-    return keras.Model(z, logits, name=name)

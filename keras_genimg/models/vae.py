@@ -1,4 +1,8 @@
-"""Variational autoencoder (Kingma & Welling, 2013), with beta-VAE weight."""
+"""Variational autoencoder (Kingma & Welling, 2013), with beta-VAE weight.
+
+`VAETraining` holds its losses, metrics and training step, which the
+conditional VAE shares.
+"""
 
 import keras
 import tensorflow as tf
@@ -8,13 +12,138 @@ from keras_genimg.models import networks
 from keras_genimg.models.generative_model import (
     GenerativeModel,
     _check_count,
+    network_inputs,
 )
 
 RECONSTRUCTION_LOSSES = ("bce", "mse")
 
 
+class VAETraining:
+    """The VAE's losses, metrics and steps, shared with `ConditionalVAE`.
+
+    A mixin for a `GenerativeModel`. The model passes `beta`,
+    `reconstruction_loss` and `filters` to `__init__` by keyword and
+    implements `build_encoder()` and `build_decoder()`, which are called
+    under the model's dtype policy. The networks are called on
+    `network_inputs(x, labels)`, with the batch's `step_labels`: None for
+    an unconditional model, so they see `x` alone.
+    """
+
+    def __init__(self, *args, beta, reconstruction_loss, filters, **kwargs):
+        super().__init__(*args, **kwargs)
+        if reconstruction_loss not in RECONSTRUCTION_LOSSES:
+            raise ValueError(
+                f"Unknown `reconstruction_loss` {reconstruction_loss!r}. "
+                f"Expected one of: {', '.join(RECONSTRUCTION_LOSSES)}."
+            )
+        if beta < 0:
+            raise ValueError(f"`beta` must be >= 0. Received: {beta!r}")
+        self.beta = float(beta)
+        self.reconstruction_loss = reconstruction_loss
+        self.filters = _check_count("filters", filters)
+
+        # === Layers ===
+        with self.policy_scope():
+            self.encoder = self.build_encoder()
+            self.decoder = self.build_decoder()
+
+        # === Metrics ===
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_loss_tracker = keras.metrics.Mean(
+            name="reconstruction_loss"
+        )
+        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+        # The networks are built above, so the model is too.
+        self.built = True
+
+    @property
+    def metrics(self):
+        return [
+            self.loss_tracker,
+            self.reconstruction_loss_tracker,
+            self.kl_loss_tracker,
+        ]
+
+    def compile(self, optimizer=None, **kwargs):
+        """Configures training. `optimizer` defaults to `Adam(1e-3)`."""
+        if optimizer is None:
+            optimizer = keras.optimizers.Adam(1e-3)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    # === Losses ===
+
+    def reparameterize(self, z_mean, z_log_var):
+        """Draws `z = mean + exp(log_var / 2) * eps`, `eps ~ N(0, I)`."""
+        eps = keras.random.normal(
+            ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator
+        )
+        return z_mean + ops.exp(0.5 * z_log_var) * eps
+
+    def _compute_losses(self, images, labels, training):
+        """`(loss, reconstruction_loss, kl_loss)` of a batch, batch means."""
+        images = ops.cast(images, "float32")
+        z_mean, z_log_var = self.encoder(
+            network_inputs(images, labels), training=training
+        )
+        z = self.reparameterize(z_mean, z_log_var)
+        logits = self.decoder(network_inputs(z, labels), training=training)
+        logits = ops.cast(logits, "float32")
+        if self.reconstruction_loss == "bce":
+            per_pixel = ops.binary_crossentropy(
+                images, logits, from_logits=True
+            )
+        else:
+            per_pixel = ops.square(images - ops.sigmoid(logits))
+        reconstruction = ops.mean(ops.sum(per_pixel, axis=(1, 2, 3)))
+        kl = -0.5 * ops.sum(
+            1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1
+        )
+        kl = ops.mean(kl)
+        return reconstruction + self.beta * kl, reconstruction, kl
+
+    # === Training ===
+
+    def train_step(self, data):
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        labels = self.step_labels(labels)
+        with tf.GradientTape() as tape:
+            loss, reconstruction, kl = self._compute_losses(
+                images, labels, training=True
+            )
+            scaled_loss = self.loss_for_gradients(self.optimizer, loss)
+        grads = tape.gradient(scaled_loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        return self._update_metrics(loss, reconstruction, kl)
+
+    def test_step(self, data):
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        labels = self.step_labels(labels)
+        return self._update_metrics(
+            *self._compute_losses(images, labels, training=False)
+        )
+
+    def _update_metrics(self, loss, reconstruction, kl):
+        self.loss_tracker.update_state(loss)
+        self.reconstruction_loss_tracker.update_state(reconstruction)
+        self.kl_loss_tracker.update_state(kl)
+        return self.metric_logs()
+
+    # === Config ===
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "beta": self.beta,
+                "reconstruction_loss": self.reconstruction_loss,
+                "filters": self.filters,
+            }
+        )
+        return config
+
+
 @keras.saving.register_keras_serializable(package="keras_genimg")
-class VAE(GenerativeModel):
+class VAE(VAETraining, GenerativeModel):
     """Convolutional variational autoencoder trained with `model.fit`.
 
     The encoder maps an image to the mean and log-variance of a diagonal
@@ -63,49 +192,27 @@ class VAE(GenerativeModel):
         seed=None,
         **kwargs,
     ):
-        super().__init__(image_shape, latent_dim, seed=seed, **kwargs)
-        if reconstruction_loss not in RECONSTRUCTION_LOSSES:
-            raise ValueError(
-                f"Unknown `reconstruction_loss` {reconstruction_loss!r}. "
-                f"Expected one of: {', '.join(RECONSTRUCTION_LOSSES)}."
-            )
-        if beta < 0:
-            raise ValueError(f"`beta` must be >= 0. Received: {beta!r}")
-        self.beta = float(beta)
-        self.reconstruction_loss = reconstruction_loss
-        self.filters = _check_count("filters", filters)
-
-        # === Layers ===
-        with self.policy_scope():
-            self.encoder = networks.build_vae_encoder(
-                self.image_shape, self.latent_dim, self.filters
-            )
-            self.decoder = networks.build_vae_decoder(
-                self.image_shape, self.latent_dim, self.filters
-            )
-
-        # === Metrics ===
-        self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.reconstruction_loss_tracker = keras.metrics.Mean(
-            name="reconstruction_loss"
+        super().__init__(
+            image_shape,
+            latent_dim,
+            seed=seed,
+            beta=beta,
+            reconstruction_loss=reconstruction_loss,
+            filters=filters,
+            **kwargs,
         )
-        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
-        # The networks are built above, so the model is too.
-        self.built = True
 
-    @property
-    def metrics(self):
-        return [
-            self.loss_tracker,
-            self.reconstruction_loss_tracker,
-            self.kl_loss_tracker,
-        ]
+    # === Layers ===
 
-    def compile(self, optimizer=None, **kwargs):
-        """Configures training. `optimizer` defaults to `Adam(1e-3)`."""
-        if optimizer is None:
-            optimizer = keras.optimizers.Adam(1e-3)
-        super().compile(optimizer=optimizer, **kwargs)
+    def build_encoder(self):
+        return networks.build_vae_encoder(
+            self.image_shape, self.latent_dim, self.filters
+        )
+
+    def build_decoder(self):
+        return networks.build_vae_decoder(
+            self.image_shape, self.latent_dim, self.filters
+        )
 
     # === Forward passes ===
 
@@ -115,57 +222,12 @@ class VAE(GenerativeModel):
         z = self.reparameterize(z_mean, z_log_var)
         return ops.sigmoid(self.decoder(z, training=training))
 
-    def reparameterize(self, z_mean, z_log_var):
-        """Draws `z = mean + exp(log_var / 2) * eps`, `eps ~ N(0, I)`."""
-        eps = keras.random.normal(
-            ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator
-        )
-        return z_mean + ops.exp(0.5 * z_log_var) * eps
-
     def latent_to_images(self, z, training=False):
         return ops.sigmoid(self.decoder(z, training=training))
 
     def compute_losses(self, images, training=False):
         """Returns `(loss, reconstruction_loss, kl_loss)`, batch means."""
-        images = ops.cast(images, "float32")
-        z_mean, z_log_var = self.encoder(images, training=training)
-        z = self.reparameterize(z_mean, z_log_var)
-        logits = ops.cast(self.decoder(z, training=training), "float32")
-        if self.reconstruction_loss == "bce":
-            per_pixel = ops.binary_crossentropy(
-                images, logits, from_logits=True
-            )
-        else:
-            per_pixel = ops.square(images - ops.sigmoid(logits))
-        reconstruction = ops.mean(ops.sum(per_pixel, axis=(1, 2, 3)))
-        kl = -0.5 * ops.sum(
-            1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1
-        )
-        kl = ops.mean(kl)
-        return reconstruction + self.beta * kl, reconstruction, kl
-
-    # === Training ===
-
-    def train_step(self, data):
-        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        with tf.GradientTape() as tape:
-            loss, reconstruction, kl = self.compute_losses(
-                images, training=True
-            )
-            scaled_loss = self.loss_for_gradients(self.optimizer, loss)
-        grads = tape.gradient(scaled_loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        return self._update_metrics(loss, reconstruction, kl)
-
-    def test_step(self, data):
-        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        return self._update_metrics(*self.compute_losses(images))
-
-    def _update_metrics(self, loss, reconstruction, kl):
-        self.loss_tracker.update_state(loss)
-        self.reconstruction_loss_tracker.update_state(reconstruction)
-        self.kl_loss_tracker.update_state(kl)
-        return self.metric_logs()
+        return self._compute_losses(images, None, training)
 
     # === Public API ===
 
@@ -197,16 +259,3 @@ class VAE(GenerativeModel):
         """
         z_mean, _ = self.encode(images)
         return self.decode(z_mean)
-
-    # === Config ===
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "beta": self.beta,
-                "reconstruction_loss": self.reconstruction_loss,
-                "filters": self.filters,
-            }
-        )
-        return config
