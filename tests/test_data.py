@@ -396,3 +396,11 @@ def test_tfds_unknown_name():
     pytest.importorskip("tensorflow_datasets")
     with pytest.raises(DataSourceError, match="not a TensorFlow Datasets"):
         load_images("tfds:surely_not_a_dataset")
+
+
+def test_pipeline_turns_the_autotuner_off():
+    # With it on, an iterator dropped before its end (fit with
+    # steps_per_epoch on a repeated dataset) is held up to 5 s at deletion.
+    ds = load_images(np.zeros((8, 4, 4, 1), "uint8"), batch_size=4)
+    assert ds.options().autotune.enabled is False
+    assert ds.repeat().options().autotune.enabled is False

@@ -10,6 +10,7 @@ import tensorflow as tf
 from keras_genimg.data.errors import DataSourceError
 
 MAX_SHUFFLE_BUFFER = 10_000
+PREFETCH_BATCHES = 2
 
 
 def has_labels(ds):
@@ -45,7 +46,7 @@ def finish_dataset(
 
     The order is: take the first `limit` examples, convert each image once
     (scale, channels, resize) in parallel, cache, shuffle, batch (keeping
-    the remainder), prefetch.
+    the remainder), prefetch two batches. tf.data's autotuner is off.
 
     Args:
         ds: tf.data.Dataset. Unbatched `(image, label)` pairs; see the
@@ -97,7 +98,18 @@ def finish_dataset(
             _buffer_size(ds), seed=seed, reshuffle_each_iteration=True
         )
     ds = ds.batch(batch_size, drop_remainder=False)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return ds.prefetch(PREFETCH_BATCHES).with_options(_options())
+
+
+def _options():
+    # The map runs once, before the cache, so after the first epoch the
+    # autotuner has nothing to tune; and while it runs, destroying an
+    # iterator that was not read to its end (Keras `fit` with
+    # `steps_per_epoch` on a repeated dataset does so every epoch) waits
+    # for the autotuner's next tick, up to 5 seconds.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return options
 
 
 def to_float(image):
