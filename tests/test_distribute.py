@@ -279,7 +279,9 @@ def _free_ports(count):
     return ports
 
 
-def test_multiworker_trains_and_only_the_chief_writes(tmp_path):
+# One model per training path: one optimizer; two with labels; n_critic.
+@pytest.mark.parametrize("name", ["vae", "cgan", "wgan_gp"])
+def test_multiworker_trains_and_only_the_chief_writes(name, tmp_path):
     cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
     outs = [tmp_path / "chief", tmp_path / "worker"]
     processes = []
@@ -301,7 +303,7 @@ def test_multiworker_trains_and_only_the_chief_writes(tmp_path):
                     "-m",
                     "keras_genimg.cli.main",
                     "train",
-                    "vae",
+                    name,
                     "--strategy",
                     "multiworker",
                     "--out",
@@ -309,9 +311,9 @@ def test_multiworker_trains_and_only_the_chief_writes(tmp_path):
                     "--epochs",
                     "1",
                     "--limit",
-                    "16",
+                    "20",
                     "--batch-size",
-                    "8",
+                    "10",
                     "--image-size",
                     "16",
                     "--latent-dim",

@@ -278,6 +278,21 @@ class GenerativeModel(keras.Model):
         self.check_training_data(x, y)
         return super().fit(x, y, *args, **kwargs)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras' TensorFlow trainer (3.15) takes a batch from the iterator
+        # and reduces it across the replicas to build the model from it;
+        # under MultiWorkerMirroredStrategy that reduction fails on an
+        # `(images, labels)` batch. The zoo's models are built when they
+        # are made and compile no Keras losses or metrics, so only the
+        # optimizers are left to build, which needs no batch.
+        if (
+            all(layer.built for layer in self._flatten_layers())
+            and self._compile_loss is None
+            and self._compile_metrics is None
+        ):
+            iterator = data_batch = None
+        return super()._maybe_symbolic_build(iterator, data_batch)
+
     # === Config ===
 
     def build_optimizers(self):
