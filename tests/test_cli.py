@@ -173,3 +173,13 @@ def test_train_mixed_precision_and_xla_flags(tmp_path):
     assert model.generate(num_images=2, seed=0).dtype == np.float32
     with open(out / "history.json") as f:
         assert np.isfinite(json.load(f)["g_loss"]).all()
+
+
+def test_jit_compile_is_left_to_keras_unless_asked():
+    from keras_genimg.cli.main import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["train", "vae"]).jit_compile is None
+    assert parser.parse_args(["train", "vae", "--jit-compile"]).jit_compile
+    no_jit = parser.parse_args(["train", "vae", "--no-jit-compile"])
+    assert no_jit.jit_compile is False

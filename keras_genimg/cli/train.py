@@ -1,5 +1,6 @@
 """`genimg train`: train a zoo model on a data set and keep what it made."""
 
+import argparse
 import json
 import os
 import tempfile
@@ -108,8 +109,9 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--jit-compile",
-        action="store_true",
-        help="compile the train step with XLA",
+        action=argparse.BooleanOptionalAction,
+        help="compile the train step with XLA (default: as Keras decides, "
+        "on with a GPU, off on CPU-only machines, where it is slower)",
     )
     parser.add_argument(
         "--steps-per-execution",
@@ -192,7 +194,9 @@ def run(args):
             **extra,
         )
         model.compile(
-            jit_compile=args.jit_compile,
+            jit_compile="auto"
+            if args.jit_compile is None
+            else args.jit_compile,
             steps_per_execution=args.steps_per_execution,
         )
 
