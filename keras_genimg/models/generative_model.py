@@ -196,11 +196,7 @@ class GenerativeModel(keras.Model):
     def check_images(self, images, argument="images"):
         """Returns images as float32 numpy `(batch, H, W, C)` or raises."""
         images = np.asarray(images)
-        if not np.issubdtype(images.dtype, np.floating):
-            raise ValueError(
-                f"`{argument}` must be floating point in [0, 1] "
-                f"(divide uint8 images by 255). Received dtype {images.dtype}."
-            )
+        _check_float_images(images.dtype, f"`{argument}`")
         if (
             images.ndim != 4
             or images.shape[1:] != self.image_shape
@@ -236,13 +232,10 @@ class GenerativeModel(keras.Model):
         shape = getattr(images, "shape", None)
         if shape is None or shape.rank is None:
             return
-        dtype = np.dtype(images.dtype.as_numpy_dtype)
+        _check_float_images(
+            np.dtype(images.dtype.as_numpy_dtype), "The dataset's images"
+        )
         expected = (None, *self.image_shape)
-        if not np.issubdtype(dtype, np.floating):
-            raise ValueError(
-                "The dataset's images must be floating point in [0, 1] "
-                f"(divide uint8 images by 255). Received dtype {dtype}."
-            )
         if shape.rank != 4 or any(
             d is not None and d != e for d, e in zip(shape[1:], expected[1:])
         ):
@@ -399,6 +392,15 @@ def dtype_policy_scope(policy):
         yield
     finally:
         keras.mixed_precision.set_global_policy(previous)
+
+
+def _check_float_images(dtype, what):
+    """Raises unless images of `dtype` are floating point, naming `what`."""
+    if not np.issubdtype(dtype, np.floating):
+        raise ValueError(
+            f"{what} must be floating point in [0, 1] "
+            f"(divide uint8 images by 255). Received dtype {dtype}."
+        )
 
 
 def _check_count(name, value):
