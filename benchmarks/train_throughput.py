@@ -1,19 +1,22 @@
 """Training throughput: the zoo's models against the tutorials' loops.
 
-For each model at its default size (28x28x1, the MNIST shape), times
-training images per second of `model.fit` in several variants (float32,
-mixed bfloat16, XLA) and, in the same run, on the same networks and batch
-size, the loop the TensorFlow tutorial teaches (see `tutorial_loops.py`).
+For every zoo model at its default size (28x28x1, the MNIST shape, with
+the batch size and latent size of `genimg train`), times training images
+per second of `model.fit` in several variants (float32, mixed bfloat16,
+XLA, several steps per call) and, for the DCGAN and the VAE, in the same
+run, on the same networks and batch size, the loop the TensorFlow tutorial
+teaches (see `tutorial_loops.py`).
 Every variant runs in a process of its own (TensorFlow's thread pools and
 oneDNN's caches are per process, and a variant must not slow the next),
 but the processes take turns, one timed run each per repeat, so that a
 change in machine load hits every variant alike. Warm-up steps (tracing)
-are excluded; the table shows medians and each variant's ratio to the
-tutorial loop. It also reports how
+are excluded; the table shows medians and each variant's ratio to
+float32 `fit` and to the tutorial loop. It also reports how
 long the input pipeline alone takes per step, relative to a training step
 (an upper bound on the time a step waits for input; prefetching hides it).
 
     python benchmarks/train_throughput.py [--steps 64] [--repeats 5]
+        [--models dcgan vae cgan cvae wgan_gp]
 """
 
 import argparse
@@ -31,14 +34,21 @@ import tutorial_loops
 
 import keras_genimg  # noqa: F401  (registers the models)
 from keras_genimg import models
+from keras_genimg.cli.train import (
+    CONDITIONAL_MODELS,
+    DEFAULT_BATCH_SIZES,
+    DEFAULT_LATENT_DIMS,
+)
 from keras_genimg.data import load_arrays, load_images
 from keras_genimg.models import networks
 
 MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 IMAGE_SHAPE = (28, 28, 1)
-BATCH_SIZES = {"dcgan": 32, "vae": 64}  # the `genimg train` defaults
-LATENT_DIMS = {"dcgan": 100, "vae": 16}
+NUM_CLASSES = 10
 TUTORIAL = "tutorial loop"
+TUTORIAL_MODELS = ("dcgan", "vae")  # the models a TF tutorial teaches
+BASELINE = "ours, float32"
+MODEL_ORDER = ["dcgan", "vae", "cgan", "cvae", "wgan_gp"]
 VARIANTS = {
     "ours, float32": {},
     "ours, mixed_bfloat16": {"policy": "mixed_bfloat16"},
@@ -52,12 +62,13 @@ VARIANTS = {
 
 
 def mnist_like_images():
-    """The MNIST copy when present, else random images of its shape."""
+    """`(images, labels)`: the MNIST copy when present, else random ones."""
     if MNIST.is_dir():
-        images, _ = load_arrays(MNIST)
-        return np.round(images * 255).astype("uint8")
+        images, labels = load_arrays(MNIST, with_labels=True)
+        return np.round(images * 255).astype("uint8"), labels
     rng = np.random.default_rng(0)
-    return rng.integers(0, 256, (10_000,) + IMAGE_SHAPE, dtype="uint8")
+    images = rng.integers(0, 256, (10_000,) + IMAGE_SHAPE, dtype="uint8")
+    return images, rng.integers(0, NUM_CLASSES, 10_000, dtype="int32")
 
 
 class Ours:
@@ -67,23 +78,30 @@ class Ours:
         self,
         name,
         images,
+        labels,
         policy=None,
         jit_compile=False,
         steps_per_execution=1,
     ):
+        conditional = name in CONDITIONAL_MODELS
+        extra = {"num_classes": NUM_CLASSES} if conditional else {}
         with models.dtype_policy_scope(policy):
             self.model = models.get(
                 name,
                 image_shape=IMAGE_SHAPE,
-                latent_dim=LATENT_DIMS[name],
+                latent_dim=DEFAULT_LATENT_DIMS[name],
                 seed=0,
+                **extra,
             )
             self.model.compile(
                 jit_compile=jit_compile,
                 steps_per_execution=steps_per_execution,
             )
         self.dataset = load_images(
-            images, batch_size=BATCH_SIZES[name], seed=0
+            (images, labels),
+            batch_size=DEFAULT_BATCH_SIZES[name],
+            seed=0,
+            with_labels=conditional,
         ).repeat()
 
     def run(self, steps):
@@ -100,8 +118,8 @@ class Tutorial:
     """The tutorial's loop on the same networks and batch size."""
 
     def __init__(self, name, images):
-        batch_size = BATCH_SIZES[name]
-        latent_dim = LATENT_DIMS[name]
+        batch_size = DEFAULT_BATCH_SIZES[name]
+        latent_dim = DEFAULT_LATENT_DIMS[name]
         x = images.astype("float32")
         if name == "dcgan":
             x = (x - 127.5) / 127.5  # the tutorial's scaling to [-1, 1]
@@ -143,11 +161,11 @@ def serve(name, label, warmup):
     `input STEPS` times the input pipeline alone; answers each with one
     line `seconds S`.
     """
-    images = mnist_like_images()
+    images, labels = mnist_like_images()
     if label == TUTORIAL:
         runner = Tutorial(name, images)
     else:
-        runner = Ours(name, images, **VARIANTS[label])
+        runner = Ours(name, images, labels, **VARIANTS[label])
     runner.run(warmup)
     print("ready", flush=True)
     for line in sys.stdin:
@@ -191,8 +209,9 @@ class Worker:
 
 
 def benchmark(name, steps, repeats, warmup):
+    labels = [TUTORIAL] if name in TUTORIAL_MODELS else []
     workers = {
-        label: Worker(name, label, warmup) for label in [TUTORIAL, *VARIANTS]
+        label: Worker(name, label, warmup) for label in labels + [*VARIANTS]
     }
     try:
         for worker in workers.values():
@@ -201,16 +220,16 @@ def benchmark(name, steps, repeats, warmup):
         for _ in range(repeats):
             for label, worker in workers.items():
                 seconds[label].append(worker.time("train", steps))
-        input_seconds = workers["ours, float32"].time("input", steps)
+        input_seconds = workers[BASELINE].time("input", steps)
     finally:
         for worker in workers.values():
             worker.close()
-    images_per_run = steps * BATCH_SIZES[name]
+    images_per_run = steps * DEFAULT_BATCH_SIZES[name]
     throughput = {
         label: images_per_run / statistics.median(times)
         for label, times in seconds.items()
     }
-    input_share = input_seconds / statistics.median(seconds["ours, float32"])
+    input_share = input_seconds / statistics.median(seconds[BASELINE])
     return throughput, input_share
 
 
@@ -224,12 +243,19 @@ def cpu_name():
     return platform.processor() or "unknown CPU"
 
 
+def ratio(value, baseline):
+    """`value / baseline` as `1.23x`, or `-` without a baseline."""
+    return "-" if baseline is None else f"{value / baseline:.2f}x"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=16)
-    parser.add_argument("--models", nargs="+", default=["dcgan", "vae"])
+    parser.add_argument(
+        "--models", nargs="+", choices=models.names(), default=MODEL_ORDER
+    )
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -241,18 +267,24 @@ def main():
         f"backend {keras.backend.backend()}; {args.steps} steps x "
         f"{args.repeats} repeats, median"
     )
-    header = f"{'model':6} {'variant':30} {'img/s':>8} {'vs tutorial':>12}"
+    header = (
+        f"{'model':7} {'variant':30} {'img/s':>8} {'vs float32':>11} "
+        f"{'vs tutorial':>12}"
+    )
     print(header)
     print("-" * len(header))
     for name in args.models:
         throughput, input_share = benchmark(
             name, args.steps, args.repeats, args.warmup
         )
-        baseline = throughput[TUTORIAL]
         for label, value in throughput.items():
-            print(f"{name:6} {label:30} {value:8.0f} {value / baseline:11.2f}x")
+            print(
+                f"{name:7} {label:30} {value:8.0f} "
+                f"{ratio(value, throughput.get(BASELINE)):>11} "
+                f"{ratio(value, throughput.get(TUTORIAL)):>12}"
+            )
         print(
-            f"{name:6} input pipeline alone: {input_share:.1%} of a float32 "
+            f"{name:7} input pipeline alone: {input_share:.1%} of a float32 "
             "step's time (overlapped by prefetch)"
         )
 
