@@ -145,6 +145,14 @@ class Tutorial:
             self.step(next(self.iterator))
 
 
+def build_runner(name, label):
+    """The `Tutorial` or `Ours` runner of a model, `label` as in `VARIANTS`."""
+    images, labels = mnist_like_images()
+    if label == TUTORIAL:
+        return Tutorial(name, images)
+    return Ours(name, images, labels, **VARIANTS[label])
+
+
 def input_only_seconds(dataset, steps):
     iterator = iter(dataset)
     next(iterator)
@@ -161,11 +169,7 @@ def serve(name, label, warmup):
     `input STEPS` times the input pipeline alone; answers each with one
     line `seconds S`.
     """
-    images, labels = mnist_like_images()
-    if label == TUTORIAL:
-        runner = Tutorial(name, images)
-    else:
-        runner = Ours(name, images, labels, **VARIANTS[label])
+    runner = build_runner(name, label)
     runner.run(warmup)
     print("ready", flush=True)
     for line in sys.stdin:
