@@ -118,8 +118,11 @@ def test_defaults_follow_the_paper():
         assert float(optimizer.beta_1) == pytest.approx(0.5)
         assert float(optimizer.beta_2) == pytest.approx(0.9)
     assert gan.critic_optimizer is not gan.g_optimizer
-    kinds = {type(layer).__name__ for layer in gan.critic.layers}
-    assert "BatchNormalization" not in kinds and "Conv2D" in kinds
+    assert not any(
+        isinstance(layer, keras.layers.BatchNormalization)
+        for layer in gan.critic.layers
+    )
+    assert "Conv2D" in {type(layer).__name__ for layer in gan.critic.layers}
     with pytest.raises(ValueError, match="n_critic"):
         tiny(n_critic=0)
 

@@ -10,6 +10,8 @@ generators upsample back along it.
 import keras
 from keras import layers
 
+from keras_genimg.models.fused_batch_norm import FusedBatchNormalization
+
 MIN_BASE_SIZE = 4
 MIN_LEVELS = 2
 MAX_FILTERS = 512
@@ -194,7 +196,7 @@ def _dcgan_base_grid(x, image_shape, filters):
         base_h * base_w * _filters_at(levels, filters), use_bias=False
     )(x)
     x = layers.Reshape((base_h, base_w, _filters_at(levels, filters)))(x)
-    x = layers.BatchNormalization()(x)
+    x = FusedBatchNormalization()(x)
     return layers.ReLU()(x)
 
 
@@ -218,7 +220,7 @@ def _dcgan_upsampling(x, image_shape, filters):
             padding="same",
             use_bias=False,
         )(x)
-        x = layers.BatchNormalization()(x)
+        x = FusedBatchNormalization()(x)
         x = layers.ReLU()(x)
     x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same")(x)
     return layers.Activation("tanh", dtype="float32", name="images")(x)
@@ -249,7 +251,7 @@ def _dcgan_downsampling(x, image_shape, filters, batch_norm=True):
             use_bias=not normalized,
         )(x)
         if normalized:
-            x = layers.BatchNormalization()(x)
+            x = FusedBatchNormalization()(x)
         x = layers.LeakyReLU(0.2)(x)
     return x
 
