@@ -87,7 +87,7 @@ def kind_of(primitive, prop_kind):
 
 
 def profile(name, label, warmup, steps):
-    """Runs a worker; returns `(step seconds, {kind: (seconds, flops)})`."""
+    """Runs a worker; returns `summarize` of what it printed."""
     process = subprocess.run(
         [sys.executable, __file__, "--worker", name, label]
         + ["--warmup", str(warmup), "--steps", str(steps)],
@@ -96,9 +96,23 @@ def profile(name, label, warmup, steps):
         text=True,
         check=True,
     )
+    return summarize(process.stdout.splitlines(), steps)
+
+
+def summarize(lines, steps):
+    """Sums the kernels oneDNN ran between the markers, per step.
+
+    Args:
+        lines: the worker's output lines.
+        steps: number of timed steps.
+
+    Returns:
+        `(step seconds, {kind: (kernel seconds, convolution FLOPs)})`,
+        both per step.
+    """
     totals = collections.defaultdict(lambda: [0.0, 0])
     timed = False
-    for line in process.stdout.splitlines():
+    for line in lines:
         if line.startswith(START):
             timed = True
         elif line.startswith(END):
@@ -112,7 +126,7 @@ def profile(name, label, warmup, steps):
             if kind.startswith("conv"):
                 totals[kind][1] += conv_flops(fields[-2])
     else:
-        raise RuntimeError(f"the {label!r} worker printed no timed steps")
+        raise RuntimeError("the worker printed no timed steps")
     per_step = {k: (s / steps, f / steps) for k, (s, f) in totals.items()}
     return wall / steps, per_step
 

@@ -1,0 +1,55 @@
+"""The arithmetic of the benchmark scripts, on canned input."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+step_profile = pytest.importorskip("step_profile")
+
+CONV = (
+    "onednn_verbose,v1,primitive,exec,cpu,convolution,"
+    "brg_conv_fwd:avx512_core,{prop},src:f32::blocked:acdb::f0 "
+    "wei:f32:a:blocked:Adcb16a::f0,attr-scratchpad:user,"
+    "alg:convolution_direct,mb32_ic64oc128_ih14oh7kh4sh2dh0ph1_"
+    "iw14ow7kw4sw2dw0pw1,{ms}"
+)
+REORDER = (
+    "onednn_verbose,v1,primitive,exec,cpu,reorder,jit:uni,undef,"
+    "src:f32::blocked:cdba::f0 dst:f32::blocked:Adcb16a::f0,,,128x64x4x4,{ms}"
+)
+
+
+def test_conv_flops_counts_two_per_multiply_add():
+    problem = "mb32_ic64oc128_ih14oh7kh4sh2dh0ph1_iw14ow7kw4sw2dw0pw1"
+    assert step_profile.conv_flops(problem) == 2 * 32 * 64 * 128 * 7 * 7 * 16
+
+
+def test_summarize_sums_timed_kernels_per_step_by_kind():
+    lines = [
+        CONV.format(prop="forward_training", ms=100.0),  # warm-up: ignored
+        step_profile.START,
+        CONV.format(prop="forward_training", ms=2.0),
+        CONV.format(prop="backward_weights", ms=3.0),
+        CONV.format(prop="forward_training", ms=4.0),
+        REORDER.format(ms=0.5),
+        "onednn_verbose,v1,primitive,create:cache_hit,cpu,reorder,,,,,,1.0",
+        f"{step_profile.END} 0.02",
+        CONV.format(prop="backward_data", ms=100.0),  # after: ignored
+    ]
+    step_seconds, kinds = step_profile.summarize(lines, steps=2)
+    flops = 2 * 32 * 64 * 128 * 7 * 7 * 16
+    assert step_seconds == pytest.approx(0.01)
+    assert kinds["conv forward"] == (pytest.approx(0.003), flops)
+    assert kinds["conv backward (weights)"] == (
+        pytest.approx(0.0015),
+        flops / 2,
+    )
+    assert kinds["reorders"] == (pytest.approx(0.00025), 0)
+    assert "conv backward (data)" not in kinds
+
+
+def test_summarize_without_end_marker_raises():
+    with pytest.raises(RuntimeError, match="no timed steps"):
+        step_profile.summarize([step_profile.START], steps=1)
