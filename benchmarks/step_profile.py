@@ -6,10 +6,10 @@ TensorFlow runs convolutions and matrix products with on x86 CPUs, print
 every kernel it executes and how long it took. After warm-up, the timed
 steps' kernels are summed by kind (convolution forward, backward with
 respect to the data, backward with respect to the weights, matrix
-products, layout and dtype reorders) and set against the step's wall-clock
-time; the rest is TensorFlow's own ops (BatchNorm, activations, losses,
-the optimizer) and overhead. Convolutions also get their arithmetic rate,
-from the problem sizes oneDNN prints.
+products, fused batch norm, layout and dtype reorders) and set against
+the step's wall-clock time; the rest is TensorFlow's own ops
+(activations, losses, the optimizer, metrics) and overhead. Convolutions
+also get their arithmetic rate, from the problem sizes oneDNN prints.
 
 The workers run one op at a time (one inter-op thread), so that the
 kernels' times add up to the step's; in normal training TensorFlow runs
@@ -42,6 +42,7 @@ KINDS = [
     "conv backward (data)",
     "conv backward (weights)",
     "matrix products",
+    "batch norm",
     "reorders",
     "other oneDNN",
 ]
@@ -81,6 +82,8 @@ def kind_of(primitive, prop_kind):
         return CONV_PASSES[prop_kind]
     if primitive in ("matmul", "gemm_api", "inner_product"):
         return "matrix products"
+    if primitive == "batch_normalization":
+        return "batch norm"
     if primitive == "reorder":
         return "reorders"
     return "other oneDNN"

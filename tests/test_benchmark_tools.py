@@ -34,6 +34,8 @@ def test_summarize_sums_timed_kernels_per_step_by_kind():
         CONV.format(prop="backward_weights", ms=3.0),
         CONV.format(prop="forward_training", ms=4.0),
         REORDER.format(ms=0.5),
+        "onednn_verbose,v1,primitive,exec,cpu,batch_normalization,"
+        "bnorm_jit:avx512_core,forward_training,,,,mb32ic64ih14iw14,1.0",
         "onednn_verbose,v1,primitive,create:cache_hit,cpu,reorder,,,,,,1.0",
         f"{step_profile.END} 0.02",
         CONV.format(prop="backward_data", ms=100.0),  # after: ignored
@@ -47,6 +49,7 @@ def test_summarize_sums_timed_kernels_per_step_by_kind():
         flops / 2,
     )
     assert kinds["reorders"] == (pytest.approx(0.00025), 0)
+    assert kinds["batch norm"] == (pytest.approx(0.0005), 0)
     assert "conv backward (data)" not in kinds
 
 
