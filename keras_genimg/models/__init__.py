@@ -4,6 +4,7 @@ from keras_genimg.models.conditional_gan import ConditionalGAN
 from keras_genimg.models.conditional_model import ConditionalGenerativeModel
 from keras_genimg.models.conditional_vae import ConditionalVAE
 from keras_genimg.models.dcgan import DCGAN
+from keras_genimg.models.fused_batch_norm import FusedBatchNormalization
 from keras_genimg.models.generative_model import (
     GenerativeModel,
     dtype_policy_scope,
@@ -18,6 +19,7 @@ __all__ = [
     "WGANGP",
     "ConditionalGAN",
     "ConditionalVAE",
+    "FusedBatchNormalization",
     "ConditionalGenerativeModel",
     "GenerativeModel",
     "dtype_policy_scope",
