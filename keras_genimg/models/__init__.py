@@ -1,10 +1,10 @@
 """The zoo's models: subclassed `keras.Model`s trained with `model.fit`."""
 
+from keras_genimg.models.batch_normalization import BatchNormalization
 from keras_genimg.models.conditional_gan import ConditionalGAN
 from keras_genimg.models.conditional_model import ConditionalGenerativeModel
 from keras_genimg.models.conditional_vae import ConditionalVAE
 from keras_genimg.models.dcgan import DCGAN
-from keras_genimg.models.fused_batch_norm import FusedBatchNormalization
 from keras_genimg.models.generative_model import (
     GenerativeModel,
     dtype_policy_scope,
@@ -14,12 +14,12 @@ from keras_genimg.models.vae import VAE
 from keras_genimg.models.wgan_gp import WGANGP
 
 __all__ = [
+    "BatchNormalization",
     "DCGAN",
     "VAE",
     "WGANGP",
     "ConditionalGAN",
     "ConditionalVAE",
-    "FusedBatchNormalization",
     "ConditionalGenerativeModel",
     "GenerativeModel",
     "dtype_policy_scope",

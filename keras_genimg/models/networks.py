@@ -10,7 +10,7 @@ generators upsample back along it.
 import keras
 from keras import layers
 
-from keras_genimg.models.fused_batch_norm import FusedBatchNormalization
+from keras_genimg.models.batch_normalization import BatchNormalization
 
 MIN_BASE_SIZE = 4
 MIN_LEVELS = 2
@@ -196,7 +196,7 @@ def _dcgan_base_grid(x, image_shape, filters):
         base_h * base_w * _filters_at(levels, filters), use_bias=False
     )(x)
     x = layers.Reshape((base_h, base_w, _filters_at(levels, filters)))(x)
-    x = FusedBatchNormalization()(x)
+    x = BatchNormalization()(x)
     return layers.ReLU()(x)
 
 
@@ -220,7 +220,7 @@ def _dcgan_upsampling(x, image_shape, filters):
             padding="same",
             use_bias=False,
         )(x)
-        x = FusedBatchNormalization()(x)
+        x = BatchNormalization()(x)
         x = layers.ReLU()(x)
     x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same")(x)
     return layers.Activation("tanh", dtype="float32", name="images")(x)
@@ -251,7 +251,7 @@ def _dcgan_downsampling(x, image_shape, filters, batch_norm=True):
             use_bias=not normalized,
         )(x)
         if normalized:
-            x = FusedBatchNormalization()(x)
+            x = BatchNormalization()(x)
         x = layers.LeakyReLU(0.2)(x)
     return x
 

@@ -16,7 +16,10 @@ if keras.backend.backend() == "tensorflow":
             inputs, gamma, beta, epsilon=epsilon, is_training=True
         )
         # The kernel returns the unbiased variance for the moving average.
-        count = tf.cast(tf.size(inputs) // tf.size(mean), variance.dtype)
+        count = tf.cast(
+            tf.size(inputs, out_type=tf.int64) // tf.size(mean, tf.int64),
+            variance.dtype,
+        )
         return outputs, mean, variance * (count - 1.0) / count
 
 else:
@@ -24,19 +27,23 @@ else:
 
 
 @keras.saving.register_keras_serializable(package="keras_genimg")
-class FusedBatchNormalization(keras.layers.BatchNormalization):
+class BatchNormalization(keras.layers.BatchNormalization):
     """`keras.layers.BatchNormalization`, trained with a fused kernel.
 
     Keras' layer computes the batch moments, the normalization and their
     gradients with a dozen separate ops. On the TensorFlow backend, when
     training on a 4D channels-last batch, this layer runs TensorFlow's
-    fused batch-norm kernel instead (one op forward, one backward, in
+    fused batch-norm kernel instead (one op forward, one backward, with
     float32 statistics for half-precision inputs). The result is the same
     up to rounding: the same outputs, the same moving averages (of the
     biased variance, as Keras keeps them), the same gradients. In every
     other case (inference, other backends, masks, other ranks or axes,
-    `renorm`, `synchronized`) it is Keras' layer unchanged, and the two
-    share weights and config, so either can load the other's weights.
+    `renorm`, `synchronized`, a frozen layer) it is Keras' layer
+    unchanged.
+
+    It keeps Keras' class name, so its weights sit where Keras' layer
+    keeps them: `.weights.h5` files and training backups written with
+    either layer load into networks built with the other.
 
     Args:
         **kwargs: the arguments of `keras.layers.BatchNormalization`.
@@ -44,7 +51,7 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     Example:
     >>> import numpy as np
     >>> x = np.random.default_rng(0).normal(2.0, 3.0, (8, 4, 4, 3))
-    >>> layer = FusedBatchNormalization()
+    >>> layer = BatchNormalization()
     >>> y = layer(x.astype("float32"), training=True)
     >>> np.allclose(np.mean(y, axis=(0, 1, 2)), 0.0, atol=1e-5)
     True
