@@ -47,6 +47,7 @@ KINDS = [
     "other oneDNN",
 ]
 START, END = "== timed steps start", "== timed steps end"
+KERNEL_RUN = ["onednn_verbose", "v1", "primitive", "exec"]
 
 
 def flush_c_stdout():
@@ -70,16 +71,17 @@ def serve(name, label, warmup, steps):
 
 def conv_flops(problem):
     """Multiply-adds x 2 of a convolution from oneDNN's problem string."""
-    sizes = dict(re.findall(r"([a-z]+)(\d+)", problem))
-    mb, ic, oc = int(sizes["mb"]), int(sizes["ic"]), int(sizes["oc"])
-    out = int(sizes["oh"]) * int(sizes["ow"])
-    kernel = int(sizes["kh"]) * int(sizes["kw"])
-    return 2 * mb * ic * oc * out * kernel
+    sizes = {k: int(v) for k, v in re.findall(r"([a-z]+)(\d+)", problem)}
+    # `ic` and `oc` count all groups; each output sees `ic / g` inputs.
+    inputs_per_output = sizes["ic"] // sizes.get("g", 1)
+    out = sizes["oh"] * sizes["ow"]
+    kernel = sizes["kh"] * sizes["kw"]
+    return 2 * sizes["mb"] * inputs_per_output * sizes["oc"] * out * kernel
 
 
 def kind_of(primitive, prop_kind):
     if primitive == "convolution":
-        return CONV_PASSES[prop_kind]
+        return CONV_PASSES.get(prop_kind, "other oneDNN")
     if primitive in ("matmul", "gemm_api", "inner_product"):
         return "matrix products"
     if primitive == "batch_normalization":
@@ -116,14 +118,14 @@ def summarize(lines, steps):
     totals = collections.defaultdict(lambda: [0.0, 0])
     timed = False
     for line in lines:
-        if line.startswith(START):
-            timed = True
-        elif line.startswith(END):
+        if line.startswith(END):
             wall = float(line.split()[-1])
             break
-        elif timed and line.startswith("onednn_verbose") and ",exec," in line:
-            fields = line.split(",")
-            # ..., primitive, exec, cpu, KIND, IMPL, PROP, ..., PROBLEM, MS
+        timed = timed or line.startswith(START)
+        # onednn_verbose,v1,primitive,exec,cpu,KIND,IMPL,PROP,...,PROBLEM,MS
+        # (the graph API's lines have another layout)
+        fields = line.split(",")
+        if timed and fields[:4] == KERNEL_RUN:
             kind = kind_of(fields[5], fields[7])
             totals[kind][0] += float(fields[-1]) / 1000
             if kind.startswith("conv"):

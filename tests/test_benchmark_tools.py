@@ -26,6 +26,11 @@ def test_conv_flops_counts_two_per_multiply_add():
     assert step_profile.conv_flops(problem) == 2 * 32 * 64 * 128 * 7 * 7 * 16
 
 
+def test_conv_flops_of_a_grouped_convolution():
+    problem = "g2mb1_ic4oc6_ih3oh3kh1sh1dh0ph0_iw3ow3kw1sw1dw0pw0"
+    assert step_profile.conv_flops(problem) == 2 * 1 * (4 // 2) * 6 * 9
+
+
 def test_summarize_sums_timed_kernels_per_step_by_kind():
     lines = [
         CONV.format(prop="forward_training", ms=100.0),  # warm-up: ignored
@@ -37,6 +42,7 @@ def test_summarize_sums_timed_kernels_per_step_by_kind():
         "onednn_verbose,v1,primitive,exec,cpu,batch_normalization,"
         "bnorm_jit:avx512_core,forward_training,,,,mb32ic64ih14iw14,1.0",
         "onednn_verbose,v1,primitive,create:cache_hit,cpu,reorder,,,,,,1.0",
+        "onednn_verbose,v1,graph,exec,cpu,100002,sdp,,,,,,9.0",
         f"{step_profile.END} 0.02",
         CONV.format(prop="backward_data", ms=100.0),  # after: ignored
     ]
