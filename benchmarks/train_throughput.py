@@ -16,7 +16,7 @@ long the input pipeline alone takes per step, relative to a training step
 (an upper bound on the time a step waits for input; prefetching hides it).
 
     python benchmarks/train_throughput.py [--steps 64] [--repeats 5]
-        [--models dcgan vae cgan cvae wgan_gp]
+        [--models dcgan vae cgan cvae wgan_gp] [--batch-size N]
 """
 
 import argparse
@@ -79,6 +79,7 @@ class Ours:
         name,
         images,
         labels,
+        batch_size,
         policy=None,
         jit_compile=False,
         steps_per_execution=1,
@@ -99,7 +100,7 @@ class Ours:
             )
         self.dataset = load_images(
             (images, labels),
-            batch_size=DEFAULT_BATCH_SIZES[name],
+            batch_size=batch_size,
             seed=0,
             with_labels=conditional,
         ).repeat()
@@ -117,8 +118,7 @@ class Ours:
 class Tutorial:
     """The tutorial's loop on the same networks and batch size."""
 
-    def __init__(self, name, images):
-        batch_size = DEFAULT_BATCH_SIZES[name]
+    def __init__(self, name, images, batch_size):
         latent_dim = DEFAULT_LATENT_DIMS[name]
         x = images.astype("float32")
         if name == "dcgan":
@@ -145,12 +145,16 @@ class Tutorial:
             self.step(next(self.iterator))
 
 
-def build_runner(name, label):
-    """The `Tutorial` or `Ours` runner of a model, `label` as in `VARIANTS`."""
+def build_runner(name, label, batch_size=None):
+    """The `Tutorial` or `Ours` runner of a model, `label` as in `VARIANTS`.
+
+    `batch_size` defaults to the model's `genimg train` default.
+    """
     images, labels = mnist_like_images()
+    batch_size = batch_size or DEFAULT_BATCH_SIZES[name]
     if label == TUTORIAL:
-        return Tutorial(name, images)
-    return Ours(name, images, labels, **VARIANTS[label])
+        return Tutorial(name, images, batch_size)
+    return Ours(name, images, labels, batch_size, **VARIANTS[label])
 
 
 def input_only_seconds(dataset, steps):
@@ -162,14 +166,14 @@ def input_only_seconds(dataset, steps):
     return time.perf_counter() - start
 
 
-def serve(name, label, warmup):
+def serve(name, label, warmup, batch_size):
     """Worker: builds one variant, then times the runs it is asked for.
 
     Reads lines from stdin: `train STEPS` times that many training steps,
     `input STEPS` times the input pipeline alone; answers each with one
     line `seconds S`.
     """
-    runner = build_runner(name, label)
+    runner = build_runner(name, label, batch_size)
     runner.run(warmup)
     print("ready", flush=True)
     for line in sys.stdin:
@@ -186,10 +190,10 @@ def serve(name, label, warmup):
 class Worker:
     """A `serve` process of this script, driven over its stdin/stdout."""
 
-    def __init__(self, name, label, warmup):
+    def __init__(self, name, label, warmup, batch_size):
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--worker", name, label]
-            + ["--warmup", str(warmup)],
+            + ["--warmup", str(warmup), "--batch-size", str(batch_size)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -212,10 +216,11 @@ class Worker:
         self.process.wait()
 
 
-def benchmark(name, steps, repeats, warmup):
+def benchmark(name, steps, repeats, warmup, batch_size):
     labels = [TUTORIAL] if name in TUTORIAL_MODELS else []
     workers = {
-        label: Worker(name, label, warmup) for label in labels + [*VARIANTS]
+        label: Worker(name, label, warmup, batch_size)
+        for label in labels + [*VARIANTS]
     }
     try:
         for worker in workers.values():
@@ -228,7 +233,7 @@ def benchmark(name, steps, repeats, warmup):
     finally:
         for worker in workers.values():
             worker.close()
-    images_per_run = steps * DEFAULT_BATCH_SIZES[name]
+    images_per_run = steps * batch_size
     throughput = {
         label: images_per_run / statistics.median(times)
         for label, times in seconds.items()
@@ -260,10 +265,16 @@ def main():
     parser.add_argument(
         "--models", nargs="+", choices=models.names(), default=MODEL_ORDER
     )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        help="images per step for every model (default: each model's "
+        "`genimg train` default)",
+    )
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        serve(*args.worker, args.warmup)
+        serve(*args.worker, args.warmup, args.batch_size)
         return
 
     print(
@@ -278,8 +289,9 @@ def main():
     print(header)
     print("-" * len(header))
     for name in args.models:
+        batch_size = args.batch_size or DEFAULT_BATCH_SIZES[name]
         throughput, input_share = benchmark(
-            name, args.steps, args.repeats, args.warmup
+            name, args.steps, args.repeats, args.warmup, batch_size
         )
         for label, value in throughput.items():
             print(
@@ -288,7 +300,8 @@ def main():
                 f"{ratio(value, throughput.get(TUTORIAL)):>12}"
             )
         print(
-            f"{name:7} input pipeline alone: {input_share:.1%} of a float32 "
+            f"{name:7} batch {batch_size}; input pipeline alone: "
+            f"{input_share:.1%} of a float32 "
             "step's time (overlapped by prefetch)"
         )
 
