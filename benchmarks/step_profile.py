@@ -30,7 +30,12 @@ import time
 import tensorflow as tf
 import train_throughput
 
-VARIANTS = ["tutorial loop", "ours, float32", "ours, mixed_bfloat16"]
+# Labels of `train_throughput`'s runners.
+VARIANTS = [
+    train_throughput.TUTORIAL,
+    train_throughput.BASELINE,
+    "ours, mixed_bfloat16",
+]
 CONV_PASSES = {
     "forward_training": "conv forward",
     "forward_inference": "conv forward",
