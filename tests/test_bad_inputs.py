@@ -27,7 +27,7 @@ from keras_genimg import data, models
 from keras_genimg.cli.main import main
 from keras_genimg.data.errors import DataSourceError
 from keras_genimg.export import export_saved_model
-from keras_genimg.models import DCGAN, VAE, ConditionalGAN, ConditionalVAE
+from keras_genimg.models import DCGAN, VAE
 from keras_genimg.serving import Client
 
 SHAPE = (16, 16, 1)
@@ -242,7 +242,7 @@ CASES = [
     api(
         "negative-filters",
         SIZE,
-        lambda env: ConditionalVAE(SHAPE, num_classes=3, filters=-8),
+        lambda env: VAE(SHAPE, num_classes=3, filters=-8),
         ValueError,
         "`filters` must be a positive int. Received: -8",
     ),
@@ -380,7 +380,7 @@ CASES = [
         LABELS,
         lambda env: env.cgan.fit(_labelled(), verbose=0),
         ValueError,
-        "ConditionalGAN trains on labelled data",
+        "conditional DCGAN trains on labelled data",
     ),
     cli(
         "interpolate-label-too-big",
@@ -797,8 +797,8 @@ def _write_models(tmp, files, env):
     kwargs = {"image_shape": SHAPE, "latent_dim": LATENT_DIM, "filters": 8}
     env.vae = VAE(seed=0, **kwargs)
     env.dcgan = DCGAN(seed=0, **kwargs)
-    env.cgan = ConditionalGAN(num_classes=NUM_CLASSES, seed=0, **kwargs)
-    env.cvae = ConditionalVAE(num_classes=NUM_CLASSES, seed=0, **kwargs)
+    env.cgan = DCGAN(num_classes=NUM_CLASSES, seed=0, **kwargs)
+    env.cvae = VAE(num_classes=NUM_CLASSES, seed=0, **kwargs)
     for model in (env.vae, env.dcgan, env.cgan, env.cvae):
         model.compile()
     for name in ("vae", "dcgan", "cgan"):

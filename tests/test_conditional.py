@@ -1,6 +1,7 @@
-"""Tests of the conditional models: ConditionalGAN and ConditionalVAE."""
+"""Tests of the conditional models: DCGAN and VAE with `num_classes` set."""
 
 import os
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -12,13 +13,14 @@ from PIL import Image
 from keras_genimg import models
 from keras_genimg.callbacks import SampleGrid, make_grid
 from keras_genimg.export import export_saved_model
-from keras_genimg.models import ConditionalGAN, ConditionalVAE
+from keras_genimg.models import DCGAN, VAE, ConditionalGAN, ConditionalVAE
 from keras_genimg.models import conditional_networks as networks
 from keras_genimg.serving import signature_table as tables
 
 SHAPE = (16, 16, 1)
 NUM_CLASSES = 3
-MODELS = [ConditionalGAN, ConditionalVAE]
+MODELS = [DCGAN, VAE]
+LEGACY_FILES = Path(__file__).parent / "data"
 # One square per image, its place given by the class, jittered by a pixel.
 CORNERS = [(1, 1), (5, 5), (9, 9)]
 
@@ -176,7 +178,7 @@ def test_training_without_labels_is_a_clear_error(model_class):
 
 def test_cgan_discriminator_learns_with_a_frozen_generator():
     images, labels = class_blobs(96)
-    gan = tiny(ConditionalGAN)
+    gan = tiny(DCGAN)
     gan.compile(g_optimizer=keras.optimizers.SGD(0.0))
     history = gan.fit(images, labels, batch_size=32, epochs=6, verbose=0)
     d_loss = history.history["d_loss"]
@@ -187,7 +189,7 @@ def test_cgan_discriminator_learns_with_a_frozen_generator():
 
 def test_cgan_generator_learns_against_a_frozen_discriminator():
     images, labels = class_blobs(96)
-    gan = tiny(ConditionalGAN)
+    gan = tiny(DCGAN)
     gan.compile(d_optimizer=keras.optimizers.SGD(0.0))
     history = gan.fit(images, labels, batch_size=32, epochs=6, verbose=0)
     g_loss = history.history["g_loss"]
@@ -197,7 +199,7 @@ def test_cgan_generator_learns_against_a_frozen_discriminator():
 
 def test_cgan_label_controls_the_output():
     images, labels = class_blobs(192)
-    gan = tiny(ConditionalGAN)
+    gan = tiny(DCGAN)
     gan.compile(
         d_optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5),
@@ -214,7 +216,7 @@ def test_cgan_label_controls_the_output():
 
 def test_cvae_learns_and_label_controls_the_output():
     images, labels = class_blobs(192)
-    cvae = tiny(ConditionalVAE)
+    cvae = tiny(VAE)
     cvae.compile(optimizer=keras.optimizers.Adam(5e-3))
     error_before = np.mean((cvae.reconstruct(images, labels) - images) ** 2)
     history = cvae.fit(images, labels, batch_size=32, epochs=9, verbose=0)
@@ -230,7 +232,7 @@ def test_cvae_learns_and_label_controls_the_output():
 
 
 def test_cvae_encode_is_the_analytic_kl_of_its_posterior():
-    cvae = tiny(ConditionalVAE, beta=2.0)
+    cvae = tiny(VAE, beta=2.0)
     images, labels = class_blobs(6)
     loss, reconstruction, kl = (
         float(v) for v in cvae.compute_losses(images, labels)
@@ -286,8 +288,8 @@ def test_keras_file_round_trip_and_further_training(model_class, tmp_path):
 @pytest.mark.parametrize(
     "model_class,kwargs",
     [
-        (ConditionalGAN, {"label_smoothing": 0.1, "filters": 8}),
-        (ConditionalVAE, {"beta": 4.0, "reconstruction_loss": "mse"}),
+        (DCGAN, {"label_smoothing": 0.1, "filters": 8}),
+        (VAE, {"beta": 4.0, "reconstruction_loss": "mse"}),
     ],
 )
 def test_config_round_trip(model_class, kwargs):
@@ -306,7 +308,7 @@ def test_config_round_trip(model_class, kwargs):
 
 
 def test_cgan_compile_config_round_trip(tmp_path):
-    gan = tiny(ConditionalGAN)
+    gan = tiny(DCGAN)
     gan.compile(
         d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.3),
         g_optimizer=keras.optimizers.RMSprop(5e-4),
@@ -320,12 +322,44 @@ def test_cgan_compile_config_round_trip(tmp_path):
 def test_registry_builds_the_conditional_models():
     assert {"cgan", "cvae"} <= set(models.names())
     gan = models.get("cgan", image_shape=SHAPE, num_classes=3, latent_dim=4)
-    assert isinstance(gan, ConditionalGAN) and gan.num_classes == 3
-    assert isinstance(models.get("cvae", image_shape=SHAPE), ConditionalVAE)
+    assert isinstance(gan, DCGAN) and gan.num_classes == 3
+    cvae = models.get("cvae", image_shape=SHAPE)
+    assert isinstance(cvae, VAE) and cvae.num_classes == 10
+    assert models.get("dcgan", image_shape=SHAPE).num_classes is None
+
+
+@pytest.mark.parametrize(
+    "old_name,model_class",
+    [(ConditionalGAN, DCGAN), (ConditionalVAE, VAE)],
+)
+def test_old_names_build_the_one_class(old_name, model_class):
+    model = old_name(SHAPE, num_classes=4, latent_dim=3, filters=8)
+    assert type(model) is model_class and model.num_classes == 4
+    assert old_name(SHAPE, filters=8).num_classes == 10
+
+
+@pytest.mark.parametrize(
+    "stem,model_class",
+    [("conditional_gan", DCGAN), ("conditional_vae", VAE)],
+)
+def test_files_saved_as_the_old_classes_still_load(stem, model_class):
+    # Saved by ConditionalGAN / ConditionalVAE before they became
+    # DCGAN / VAE with num_classes; generated from z, labels [0, 1, 2].
+    loaded = keras.models.load_model(LEGACY_FILES / f"legacy_{stem}.keras")
+    assert type(loaded) is model_class and loaded.num_classes == 3
+    z = np.random.default_rng(1).standard_normal((3, 4)).astype("float32")
+    expected = np.load(LEGACY_FILES / f"legacy_{stem}_generated.npy")
+    np.testing.assert_allclose(
+        loaded.generate(z=z, labels=[0, 1, 2]), expected, atol=1e-6
+    )
+    assert int(loaded.optimizer.iterations) == 2
+    images, labels = class_blobs(32)
+    loaded.fit(images, labels, batch_size=16, epochs=1, verbose=0)
+    assert int(loaded.optimizer.iterations) == 4
 
 
 def test_sample_grid_has_one_row_per_class(tmp_path):
-    model = tiny(ConditionalVAE)
+    model = tiny(VAE)
     images, labels = class_blobs(4)
     grid = SampleGrid(
         tmp_path,
@@ -352,7 +386,7 @@ def test_sample_grid_has_one_row_per_class(tmp_path):
 
 
 def test_conditional_export_takes_a_label(tmp_path):
-    model = tiny(ConditionalVAE)
+    model = tiny(VAE)
     model.compile()
     path = export_saved_model(model, tmp_path / "cvae", warmup=False)
     table = tables.from_saved_model(path)
@@ -389,7 +423,7 @@ def test_mixed_bfloat16_smoke(model_class, tmp_path):
     history = model.fit(images, labels, batch_size=16, epochs=1, verbose=0)
     assert all(np.isfinite(v).all() for v in history.history.values())
     network = (
-        model.generator if model_class is ConditionalGAN else model.decoder
+        model.generator if model_class is DCGAN else model.decoder
     )
     conv = next(
         layer

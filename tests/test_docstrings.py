@@ -10,7 +10,6 @@ from keras_genimg.cli import arguments
 from keras_genimg.latent import attributes, frames, interpolation, traversal
 from keras_genimg.models import (
     conditional_gan,
-    conditional_model,
     conditional_networks,
     conditional_vae,
     dcgan,
@@ -39,14 +38,14 @@ from keras_genimg.utils import atomic
         conditional_gan,
         conditional_vae,
         wgan_gp,
-        conditional_model,
-        conditional_networks,
+            conditional_networks,
         interpolation,
         traversal,
         attributes,
         frames,
         # The package exports the function `mix` under the module's name.
         importlib.import_module("keras_genimg.data.mix"),
+        importlib.import_module("keras_genimg.models.backend.tensorflow"),
     ],
 )
 def test_docstring_examples(module):

@@ -354,10 +354,10 @@ def test_train_command_exports_at_the_end(tmp_path, capsys):
 
 
 def test_conditional_vae_exports_encode_and_reconstruct(tmp_path):
-    from keras_genimg.models import ConditionalVAE
+    from keras_genimg.models import VAE
     from keras_genimg.serving import Client, ServingError
 
-    cvae = ConditionalVAE((16, 16, 1), latent_dim=4, filters=8, num_classes=3)
+    cvae = VAE((16, 16, 1), latent_dim=4, filters=8, num_classes=3)
     path = export_saved_model(cvae, tmp_path / "cvae", warmup=False)
     images = np.random.default_rng(0).random((4, 16, 16, 1), "float32")
     labels = np.array([0, 2, 1, 2], "int32")

@@ -7,7 +7,7 @@ from PIL import Image
 
 from keras_genimg import latent
 from keras_genimg.cli.main import main
-from keras_genimg.models import VAE, ConditionalGAN, ConditionalVAE
+from keras_genimg.models import DCGAN, VAE
 
 SHAPE = (16, 16, 1)
 
@@ -84,11 +84,11 @@ def test_interpolate_images_decodes_the_path_between_two_codes(vae):
         expected,
         atol=1e-6,
     )
-    cvae = ConditionalVAE(SHAPE, num_classes=3, latent_dim=4, filters=8)
+    cvae = VAE(SHAPE, num_classes=3, latent_dim=4, filters=8)
     with pytest.raises(ValueError, match="label"):
         latent.interpolate_images(cvae, *pair, steps=3)
     assert latent.interpolate_images(cvae, *pair, 3, label=2).shape[0] == 3
-    gan = ConditionalGAN(SHAPE, num_classes=3, latent_dim=4, filters=8)
+    gan = DCGAN(SHAPE, num_classes=3, latent_dim=4, filters=8)
     with pytest.raises(ValueError, match="no encoder"):
         latent.interpolate_images(gan, *pair, steps=3)
 
@@ -115,7 +115,7 @@ def test_traversal_changes_only_the_chosen_dimension(vae):
 
 
 def test_traversal_of_a_conditional_model_keeps_its_label():
-    gan = ConditionalGAN(SHAPE, num_classes=3, latent_dim=4, filters=8)
+    gan = DCGAN(SHAPE, num_classes=3, latent_dim=4, filters=8)
     z = np.zeros(4, "float32")
     swept = latent.traverse(gan, z, 1, [-1.0, 1.0], label=2)
     expected = gan.generate(
@@ -149,7 +149,7 @@ def test_attribute_vector_is_the_mean_code_difference(vae):
 
 
 def test_attribute_vector_of_a_conditional_vae_needs_labels():
-    cvae = ConditionalVAE(SHAPE, num_classes=3, latent_dim=4, filters=8)
+    cvae = VAE(SHAPE, num_classes=3, latent_dim=4, filters=8)
     with pytest.raises(ValueError, match="labels_with"):
         latent.attribute_vector(cvae, images(2), images(2, seed=1))
     vector = latent.attribute_vector(

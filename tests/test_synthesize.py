@@ -8,7 +8,7 @@ import pytest
 
 from keras_genimg.cli.main import main
 from keras_genimg.data import DataSourceError, load_arrays, load_images, mix
-from keras_genimg.models import ConditionalGAN
+from keras_genimg.models import DCGAN
 
 SHAPE = (8, 8, 1)
 
@@ -64,7 +64,7 @@ def test_synthesize_from_a_run_and_from_its_export(tmp_path, capsys):
     with open(run / "history.json") as f:
         assert "d_loss" in json.load(f)
     model = keras.models.load_model(run / "model.keras")
-    assert isinstance(model, ConditionalGAN)
+    assert isinstance(model, DCGAN) and model.num_classes is not None
     # 'shapes' has 5 classes; the training read the labels.
     assert model.num_classes == 5
     assert (run / "samples" / "epoch_0001.png").is_file()

@@ -101,7 +101,7 @@ class SampleGrid(keras.callbacks.Callback):
             self.model, "reconstruct"
         ):
             originals = np.asarray(self.reconstruction_images, "float32")
-            if hasattr(self.model, "num_classes"):
+            if getattr(self.model, "num_classes", None) is not None:
                 reconstructed = self.model.reconstruct(
                     originals, self.reconstruction_labels
                 )

@@ -75,7 +75,7 @@ def run(args):
     from keras_genimg import latent
 
     model = load_keras_model(args.model)
-    conditional = hasattr(model, "num_classes")
+    conditional = getattr(model, "num_classes", None) is not None
     if args.label is not None and not conditional:
         raise ValueError("The model takes no class labels; leave --label out.")
     if args.data is not None:
@@ -96,7 +96,7 @@ def _prior_rows(model, args):
         path = latent.interpolate(
             z[2 * row], z[2 * row + 1], args.steps, args.method
         )
-        if hasattr(model, "num_classes"):
+        if getattr(model, "num_classes", None) is not None:
             label = (
                 row % model.num_classes if args.label is None else args.label
             )
@@ -109,12 +109,12 @@ def _prior_rows(model, args):
 def _image_rows(model, args):
     from keras_genimg import data, latent
 
-    if not hasattr(model, "encode"):
+    if not getattr(model, "is_autoencoder", False):
         raise ValueError(
             f"--data needs a model with an encoder (vae, cvae); "
             f"{type(model).__name__} has none."
         )
-    conditional = hasattr(model, "num_classes")
+    conditional = getattr(model, "num_classes", None) is not None
     if conditional and args.label is None:
         raise ValueError(
             "--data with a conditional model needs --label: the class of "

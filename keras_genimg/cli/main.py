@@ -2,9 +2,16 @@
 
 import argparse
 import os
+import subprocess
 import sys
 
 from keras_genimg import __version__
+
+BACKENDS = ("jax", "tensorflow", "torch")
+# Commands that write SavedModels, which takes Keras' TensorFlow backend:
+# they run on it whatever backend was asked for (a `.keras` file opens on
+# every backend).
+TENSORFLOW_COMMANDS = ("export",)
 
 
 class CommandError(Exception):
@@ -25,6 +32,7 @@ def build_parser():
         animate,
         eval,
         export,
+        info,
         interpolate,
         judge,
         plot,
@@ -47,6 +55,12 @@ def build_parser():
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {__version__}"
     )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="Keras backend to run on (default: KERAS_BACKEND, else "
+        "tensorflow); may also follow the command",
+    )
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True
     )
@@ -61,6 +75,15 @@ def build_parser():
     interpolate.add_parser(commands)
     traverse.add_parser(commands)
     synthesize.add_parser(commands)
+    info.add_parser(commands)
+    for command in commands.choices.values():
+        command.add_argument(
+            "--backend",
+            choices=BACKENDS,
+            default=argparse.SUPPRESS,
+            help="Keras backend to run on: jax, tensorflow or torch "
+            "(default: KERAS_BACKEND, else tensorflow)",
+        )
     return parser
 
 
@@ -76,6 +99,16 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = build_parser()
     args = parser.parse_args(argv)
+    backend = getattr(args, "backend", None)
+    if args.command in TENSORFLOW_COMMANDS:
+        backend = "tensorflow"
+    if backend is not None and backend != _running_backend():
+        # Keras chose its backend when this process imported it: run the
+        # command again in a process that starts on the backend asked for.
+        status = run_on_backend(backend, sys.argv[1:] if argv is None else argv)
+        if status:
+            sys.exit(status)
+        return 0
     from keras_genimg.callbacks import TrainingDivergedError
 
     try:
@@ -88,6 +121,31 @@ def main(argv=None):
     except KeyboardInterrupt:
         parser.exit(130, f"genimg {args.command}: interrupted\n")
     return 0
+
+
+def _running_backend():
+    import keras
+
+    return keras.backend.backend()
+
+
+def run_on_backend(backend, argv):
+    """Runs `genimg argv` in a new process on `backend`; returns its status.
+
+    Example: `genimg export` runs itself on TensorFlow this way when the
+    model was opened on JAX or PyTorch.
+    """
+    env = dict(os.environ, KERAS_BACKEND=backend)
+    command = [sys.executable, "-m", "keras_genimg.cli.main"]
+    skip_value = False
+    for arg in argv:
+        if skip_value:
+            skip_value = False
+        elif arg == "--backend":
+            skip_value = True
+        elif not arg.startswith("--backend="):
+            command.append(arg)
+    return subprocess.call(command, env=env)
 
 
 if __name__ == "__main__":

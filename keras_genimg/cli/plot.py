@@ -66,7 +66,7 @@ def _plot_latent(args, model_path):
     from keras_genimg.plots import plot_latent_manifold, plot_latent_scatter
 
     model = keras.models.load_model(model_path, compile=False)
-    if not hasattr(model, "encode"):
+    if not getattr(model, "is_autoencoder", False):
         return []
     images, labels = _scatter_images(args, model.image_shape)
     out = args.run_dir

@@ -9,29 +9,6 @@ from keras_genimg.cli.arguments import positive_int
 from keras_genimg.distribute import STRATEGIES
 from keras_genimg.models import names
 
-DEFAULT_LATENT_DIMS = {
-    "vae": 16,
-    "dcgan": 100,
-    "cgan": 100,
-    "cvae": 16,
-    "wgan_gp": 100,
-}
-# Per image, a step costs about the same at 32 as at 64 on a CPU, and the
-# GAN's samples improve with the number of steps more than with batch size.
-# A WGAN-GP batch is split into n_critic = 5 critic batches; on a CPU, more
-# generator steps of 16 beat fewer of 32 for the same time.
-DEFAULT_BATCH_SIZES = {
-    "vae": 64,
-    "dcgan": 32,
-    "cgan": 32,
-    "cvae": 64,
-    "wgan_gp": 5 * 16,
-}
-# A WGAN-GP generator learns from 1 step in n_critic + 1: on MNIST it needs
-# about 60 epochs for well-formed digits where the others need 10 to 15.
-DEFAULT_EPOCHS = {"wgan_gp": 60}
-# Models that train on (images, labels), with num_classes from the data.
-CONDITIONAL_MODELS = ("cgan", "cvae")
 RECONSTRUCTION_BATCH = 32
 DIVERSITY_BATCH = 64
 
@@ -150,9 +127,10 @@ def run(args):
 
     from keras_genimg import callbacks, data, distribute, models
     from keras_genimg.cli import resume
-    from keras_genimg.cli.main import CommandError
+    from keras_genimg.cli.main import CommandError, run_on_backend
 
-    args.epochs = args.epochs or DEFAULT_EPOCHS.get(args.model, 10)
+    defaults = models.entry(args.model)
+    args.epochs = args.epochs or defaults.epochs
     # First: a multi-worker strategy must exist before TensorFlow starts.
     try:
         strategy = distribute.get_strategy(args.strategy)
@@ -173,10 +151,10 @@ def run(args):
         channels=args.channels,
         limit=args.limit,
     )
-    conditional = args.model in CONDITIONAL_MODELS
+    conditional = defaults.conditional
     dataset = data.load_images(
         args.data,
-        batch_size=args.batch_size or DEFAULT_BATCH_SIZES[args.model],
+        batch_size=args.batch_size or defaults.batch_size,
         seed=args.seed,
         with_labels=conditional,
         **source,
@@ -189,7 +167,7 @@ def run(args):
         model = models.get(
             args.model,
             image_shape=image_shape,
-            latent_dim=args.latent_dim or DEFAULT_LATENT_DIMS[args.model],
+            latent_dim=args.latent_dim or defaults.latent_dim,
             seed=args.seed,
             **extra,
         )
@@ -202,7 +180,7 @@ def run(args):
 
     # A fixed batch of real images: the autoencoders' reconstruction grids,
     # and the diversity the GANs' samples are compared with.
-    autoencoder = hasattr(model, "reconstruct")
+    autoencoder = model.is_autoencoder
     count = RECONSTRUCTION_BATCH if autoencoder else DIVERSITY_BATCH
     source["limit"] = min(args.limit or count, count)
     fixed_batch, fixed_labels = data.load_arrays(
@@ -248,11 +226,21 @@ def run(args):
         worker_folder.cleanup()
         return
     print(f"Wrote {out}/samples/, {out}/model.keras and {out}/history.json")
-    if args.export:
-        from keras_genimg.export import ExportError, export_saved_model
+    if not args.export:
+        return
+    if keras.backend.backend() != "tensorflow":
+        # Writing a SavedModel takes TensorFlow: export the saved file
+        # the way `genimg export` does, on the TensorFlow backend.
+        model_path = os.path.join(out, "model.keras")
+        if run_on_backend(
+            "tensorflow", ["export", model_path, "--to", args.export]
+        ):
+            raise CommandError(f"could not export {model_path}")
+        return
+    from keras_genimg.export import ExportError, export_saved_model
 
-        try:
-            path = export_saved_model(model, args.export)
-        except ExportError as err:
-            raise CommandError(str(err)) from None
-        print(f"Exported to {path}")
+    try:
+        path = export_saved_model(model, args.export)
+    except ExportError as err:
+        raise CommandError(str(err)) from None
+    print(f"Exported to {path}")

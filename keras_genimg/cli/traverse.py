@@ -83,7 +83,7 @@ def run(args):
     if args.steps < 2:
         raise ValueError(f"--steps must be >= 2, got {args.steps}.")
     model = load_keras_model(args.model)
-    conditional = hasattr(model, "num_classes")
+    conditional = getattr(model, "num_classes", None) is not None
     if conditional and args.label is None:
         raise ValueError(
             f"{type(model).__name__} is conditional: pass --label CLASS."
@@ -122,7 +122,7 @@ def _start(model, args):
         return model.sample_latent(1, seed=args.seed)[0]
     if args.data is None:
         return np.zeros(model.latent_dim, "float32")
-    if not hasattr(model, "encode"):
+    if not getattr(model, "is_autoencoder", False):
         raise ValueError(
             f"--data needs a model with an encoder (vae, cvae); "
             f"{type(model).__name__} has none."
@@ -139,7 +139,7 @@ def _start(model, args):
             f"--index {args.index} is past the {len(x)} images of "
             f"{args.data!r}."
         )
-    if hasattr(model, "num_classes"):
+    if getattr(model, "num_classes", None) is not None:
         z_mean, _ = model.encode(x[args.index :], args.label)
     else:
         z_mean, _ = model.encode(x[args.index :])

@@ -100,14 +100,20 @@ def serving_signatures(model):
     >>> list(serving_signatures(vae))
     ['serving_default', 'sample', 'decode', 'encode', 'reconstruct']
     """
-    for attribute in ("image_shape", "latent_dim", "latent_to_images"):
+    required = (
+        "image_shape",
+        "latent_dim",
+        "latent_to_images",
+        "is_autoencoder",
+    )
+    for attribute in required:
         if not hasattr(model, attribute):
             raise ValueError(
                 f"Cannot export {type(model).__name__}: a zoo model has "
                 f"`{attribute}`."
             )
     signatures = _generator_signatures(model)
-    if hasattr(model, "encoder"):
+    if model.is_autoencoder:
         signatures.update(_autoencoder_signatures(model))
     return signatures
 

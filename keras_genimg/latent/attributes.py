@@ -36,12 +36,12 @@ def attribute_vector(
     >>> attribute_vector(vae, bright, dark).shape
     (4,)
     """
-    if not hasattr(model, "encode"):
+    if not getattr(model, "is_autoencoder", False):
         raise ValueError(
             f"{type(model).__name__} has no encoder to map images to "
             "latents; use a VAE."
         )
-    if hasattr(model, "num_classes"):
+    if getattr(model, "num_classes", None) is not None:
         if labels_with is None or labels_without is None:
             raise ValueError(
                 f"{type(model).__name__} is conditional: pass "

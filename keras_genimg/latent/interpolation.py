@@ -92,13 +92,13 @@ def interpolate_images(
     >>> interpolate_images(vae, images[0], images[1], steps=5).shape
     (5, 16, 16, 1)
     """
-    if not hasattr(model, "encode"):
+    if not getattr(model, "is_autoencoder", False):
         raise ValueError(
             f"{type(model).__name__} has no encoder; interpolate between "
             "latent vectors with `interpolate` and `model.generate(z=...)`."
         )
     images = np.stack([image0, image1])
-    conditional = hasattr(model, "num_classes")
+    conditional = getattr(model, "num_classes", None) is not None
     if conditional and label is None:
         raise ValueError(
             f"{type(model).__name__} is conditional: pass the `label` to "

@@ -1,15 +1,18 @@
-"""The zoo's models: subclassed `keras.Model`s trained with `model.fit`."""
+"""The zoo's models: subclassed `keras.Model`s trained with `model.fit`.
+
+They train on every Keras backend (JAX, TensorFlow, PyTorch) and import
+without TensorFlow.
+"""
 
 from keras_genimg.models.batch_normalization import BatchNormalization
 from keras_genimg.models.conditional_gan import ConditionalGAN
-from keras_genimg.models.conditional_model import ConditionalGenerativeModel
 from keras_genimg.models.conditional_vae import ConditionalVAE
 from keras_genimg.models.dcgan import DCGAN
 from keras_genimg.models.generative_model import (
     GenerativeModel,
     dtype_policy_scope,
 )
-from keras_genimg.models.registry import get, names
+from keras_genimg.models.registry import entry, get, names
 from keras_genimg.models.vae import VAE
 from keras_genimg.models.wgan_gp import WGANGP
 
@@ -20,9 +23,9 @@ __all__ = [
     "WGANGP",
     "ConditionalGAN",
     "ConditionalVAE",
-    "ConditionalGenerativeModel",
     "GenerativeModel",
     "dtype_policy_scope",
+    "entry",
     "get",
     "names",
 ]

@@ -1,21 +1,31 @@
 """What every GAN of the zoo shares: two networks, two optimizers."""
 
 import keras
+from keras import ops
+
+from keras_genimg.models.generative_model import (
+    GenerativeModel,
+    network_inputs,
+    to_unit,
+)
 
 
-class AdversarialOptimizers:
-    """Mixin for a `GenerativeModel` trained against an adversary.
+class AdversarialModel(GenerativeModel):
+    """A `GenerativeModel` whose generator trains against an adversary.
 
-    The generator's optimizer is Keras' own `model.optimizer` (also
+    The generator (`self.generator`, tanh output in [-1, 1]) maps latent
+    vectors, and for a conditional model labels, to images. The
+    generator's optimizer is Keras' own `model.optimizer` (also
     `g_optimizer`), so callbacks that read `model.optimizer.iterations`
     count generator steps. The adversary's optimizer is stored under
     `ADVERSARY_OPTIMIZER` (e.g. `d_optimizer`), loss-scaled under float16,
     saved in the compile config and built at compile time, so its state
-    is saved and restored with the model.
+    is saved and restored with the model, and threaded through the JAX
+    step as an `extra_optimizers` entry.
 
     Subclasses set `ADVERSARY` (the attribute holding the adversary
-    network) and `ADVERSARY_OPTIMIZER`, and call `compile_adversarial`
-    from their `compile`.
+    network) and `ADVERSARY_OPTIMIZER`, build `self.generator` and the
+    adversary, and call `compile_adversarial` from their `compile`.
     """
 
     ADVERSARY = "discriminator"
@@ -46,7 +56,12 @@ class AdversarialOptimizers:
 
     @property
     def adversary_optimizer(self):
-        return getattr(self, self.ADVERSARY_OPTIMIZER)
+        return getattr(self, self.ADVERSARY_OPTIMIZER, None)
+
+    @property
+    def extra_optimizers(self):
+        optimizer = self.adversary_optimizer
+        return [] if optimizer is None else [optimizer]
 
     def get_compile_config(self):
         config = super().get_compile_config()
@@ -61,3 +76,25 @@ class AdversarialOptimizers:
         adversary = getattr(self, self.ADVERSARY)
         self.adversary_optimizer.build(adversary.trainable_variables)
         self.optimizer.build(self.generator.trainable_variables)
+
+    # === Forward passes ===
+
+    def call(self, inputs, training=False):
+        """Generates images in [0, 1] from `z`, or `(z, labels)`."""
+        if self.is_conditional:
+            z, labels = inputs
+            return self.latent_to_images(z, labels, training=training)
+        return self.latent_to_images(inputs, training=training)
+
+    def latent_to_images(self, z, labels=None, training=False):
+        if self.is_conditional:
+            z = ops.convert_to_tensor(z, "float32")
+            labels = ops.convert_to_tensor(labels, "int32")
+        images = self.generator(network_inputs(z, labels), training=training)
+        return ops.cast(to_unit(images), "float32")
+
+    def sample_noise(self, batch_size):
+        """Latent vectors `(batch_size, latent_dim)` from the model's seed."""
+        return keras.random.normal(
+            (batch_size, self.latent_dim), seed=self.seed_generator
+        )

@@ -3,27 +3,7 @@
 import keras
 from keras import ops
 
-if keras.backend.backend() == "tensorflow":
-    import tensorflow as tf
-
-    def _fused_batch_norm(inputs, gamma, beta, epsilon):
-        """Normalizes NHWC `inputs` by their batch statistics in one kernel.
-
-        Returns `(outputs, mean, variance)`, the variance biased (divided
-        by the count), as `keras.ops.moments` gives it.
-        """
-        outputs, mean, variance = tf.compat.v1.nn.fused_batch_norm(
-            inputs, gamma, beta, epsilon=epsilon, is_training=True
-        )
-        # The kernel returns the unbiased variance for the moving average.
-        count = tf.cast(
-            tf.size(inputs, out_type=tf.int64) // tf.size(mean, tf.int64),
-            variance.dtype,
-        )
-        return outputs, mean, variance * (count - 1.0) / count
-
-else:
-    _fused_batch_norm = None
+from keras_genimg.models.backend import fused_batch_norm
 
 
 @keras.saving.register_keras_serializable(package="keras_genimg")
@@ -63,7 +43,7 @@ class BatchNormalization(keras.layers.BatchNormalization):
         channels = inputs.shape[-1]
         gamma = self.gamma if self.scale else ops.ones((channels,))
         beta = self.beta if self.center else ops.zeros((channels,))
-        outputs, mean, variance = _fused_batch_norm(
+        outputs, mean, variance = fused_batch_norm(
             inputs, gamma, beta, self.epsilon
         )
         for moving, batch in (
@@ -77,7 +57,7 @@ class BatchNormalization(keras.layers.BatchNormalization):
 
     def _can_fuse(self, inputs, training, mask):
         return bool(
-            _fused_batch_norm is not None
+            fused_batch_norm is not None
             and training
             and self.trainable
             and mask is None

@@ -1,47 +1,95 @@
-"""Deep convolutional GAN (Radford, Metz & Chintala, 2015).
-
-`DCGANTraining` holds its losses, metrics and training step, which the
-conditional GAN shares.
-"""
+"""Deep convolutional GAN (Radford, Metz & Chintala, 2015), optionally
+class-conditional (Mirza & Osindero, 2014; Miyato & Koyama, 2018)."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from keras_genimg.models import networks
-from keras_genimg.models.adversarial import AdversarialOptimizers
+from keras_genimg.models import backend, conditional_networks, networks
+from keras_genimg.models.adversarial import AdversarialModel
 from keras_genimg.models.generative_model import (
-    GenerativeModel,
     _check_count,
     network_inputs,
     to_signed,
-    to_unit,
 )
 
 
-class DCGANTraining(AdversarialOptimizers):
-    """The DCGAN's losses, metrics and steps, shared with `ConditionalGAN`.
-
-    A mixin for a `GenerativeModel`. The model passes `filters` and
-    `label_smoothing` to `__init__` by keyword and implements
-    `build_generator()` and `build_discriminator()`, which are called
-    under the model's dtype policy. The networks are called on
-    `network_inputs(x, labels)`, with the batch's `step_labels`: None for
-    an unconditional model, so they see `x` alone.
+@keras.saving.register_keras_serializable(package="keras_genimg")
+class DCGAN(AdversarialModel):
+    """Deep convolutional GAN trained with `model.fit`, on any backend.
 
     Each training step first updates the discriminator on real images
     labelled real and generated images labelled fake, then updates the
-    generator with the non-saturating loss, scored by the updated
-    discriminator. The generator's update scores the same generated batch
-    (as the reference PyTorch DCGAN does; one generator forward pass per
-    step), or, where `FRESH_GENERATOR_BATCH` is True, a batch generated
-    from fresh latent vectors.
+    generator with the non-saturating loss `-log D(G(z))`, scored by the
+    updated discriminator on the same generated batch (as the reference
+    PyTorch DCGAN does; one generator forward pass per step). The
+    generator uses BatchNorm and ReLU with a tanh output; the discriminator
+    uses LeakyReLU(0.2) and BatchNorm after every convolution but the
+    first. The networks work in [-1, 1]; the model converts at its
+    boundary, so images going in and out are float32 in [0, 1].
+
+    With `num_classes`, the GAN is class-conditional (the `cgan` of the
+    registry): batches are `(images, labels)`; the generator sees the
+    latent vector with the one-hot label concatenated (Mirza & Osindero,
+    2014) and the label again as one constant map per class on its base
+    grid; the discriminator is a projection discriminator (Miyato &
+    Koyama, 2018), whose logit `dense(h) + embed(y) . h` judges whether an
+    image is a real image *of class y*.
+
+    Logged metrics: `d_loss`, `g_loss`, `real_accuracy` and `fake_accuracy`
+    (the discriminator's accuracy on real and on generated images).
+
+    Reference: Radford, Metz & Chintala, "Unsupervised Representation
+    Learning with Deep Convolutional Generative Adversarial Networks", 2015.
+
+    Args:
+        image_shape: tuple. `(height, width, channels)`, e.g. `(28, 28, 1)`.
+        latent_dim: int. Size of the latent vector. Defaults to 100.
+        filters: int. Width of the networks (discriminator's first layer,
+            generator's last hidden layer). Defaults to 64.
+        label_smoothing: float. One-sided label smoothing: real images are
+            labelled `1 - label_smoothing` for the discriminator.
+            Defaults to 0.0.
+        num_classes: int or None. Number of classes of a class-conditional
+            GAN; None (the default) for an unconditional one.
+        seed: int or None. Seed of the latent noise drawn during training.
+        **kwargs: passed to `keras.Model`.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras_genimg.models import DCGAN
+    >>> images = np.random.default_rng(0).random((64, 28, 28, 1), "float32")
+    >>> gan = DCGAN(image_shape=(28, 28, 1), latent_dim=32, seed=0)
+    >>> gan.compile()
+    >>> history = gan.fit(images, epochs=1, batch_size=32, verbose=0)
+    >>> sorted(history.history)
+    ['d_loss', 'fake_accuracy', 'g_loss', 'real_accuracy']
+    >>> gan.generate(num_images=4, seed=1).shape
+    (4, 28, 28, 1)
+    >>> labels = np.arange(64) % 3
+    >>> cgan = DCGAN((28, 28, 1), latent_dim=8, num_classes=3, seed=0)
+    >>> cgan.compile()
+    >>> history = cgan.fit(images, labels, batch_size=32, verbose=0)
+    >>> cgan.generate(num_images=4, labels=[0, 1, 2, 2], seed=1).shape
+    (4, 28, 28, 1)
     """
 
-    FRESH_GENERATOR_BATCH = False
-
-    def __init__(self, *args, filters, label_smoothing, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        image_shape,
+        latent_dim=100,
+        filters=64,
+        label_smoothing=0.0,
+        num_classes=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(
+            image_shape,
+            latent_dim,
+            num_classes=num_classes,
+            seed=seed,
+            **kwargs,
+        )
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(
                 "`label_smoothing` must be in [0, 1). "
@@ -52,8 +100,27 @@ class DCGANTraining(AdversarialOptimizers):
 
         # === Layers ===
         with self.policy_scope():
-            self.generator = self.build_generator()
-            self.discriminator = self.build_discriminator()
+            if self.is_conditional:
+                self.generator = (
+                    conditional_networks.build_conditional_generator(
+                        self.image_shape,
+                        self.latent_dim,
+                        self.num_classes,
+                        self.filters,
+                    )
+                )
+                self.discriminator = (
+                    conditional_networks.build_projection_discriminator(
+                        self.image_shape, self.num_classes, self.filters
+                    )
+                )
+            else:
+                self.generator = networks.build_dcgan_generator(
+                    self.image_shape, self.latent_dim, self.filters
+                )
+                self.discriminator = networks.build_dcgan_discriminator(
+                    self.image_shape, self.filters
+                )
 
         # === Metrics ===
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -113,25 +180,24 @@ class DCGANTraining(AdversarialOptimizers):
             )
         )
 
-    def sample_noise(self, batch_size):
-        return keras.random.normal(
-            (batch_size, self.latent_dim), seed=self.seed_generator
-        )
-
     # === Training ===
 
-    def train_step(self, data):
+    def train_batch(self, data):
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
         labels = self.step_labels(labels)
         real = to_signed(ops.cast(images, "float32"))
-        batch_size = ops.shape(real)[0]
+        z = self.sample_noise(ops.shape(real)[0])
+        g_weights = self.generator.trainable_variables
+        d_weights = self.discriminator.trainable_variables
 
-        # The discriminator learns from the generated batch with the
-        # generator held fixed; then the generator's tape resumes to score
-        # the images with the updated discriminator.
-        g_tape, fake = self._generate_on_tape(batch_size, labels)
+        # The generator's forward pass is kept for its own update, which
+        # scores the same images with the updated discriminator.
+        fake, generator_pullback = backend.vjp(
+            lambda: self.generator(network_inputs(z, labels), training=True),
+            g_weights,
+        )
 
-        with tf.GradientTape() as d_tape:
+        def discriminator_losses():
             real_logits = self.discriminator(
                 network_inputs(real, labels), training=True
             )
@@ -139,33 +205,29 @@ class DCGANTraining(AdversarialOptimizers):
                 network_inputs(ops.stop_gradient(fake), labels), training=True
             )
             d_loss = self.discriminator_loss(real_logits, fake_logits)
-            scaled_loss = self.loss_for_gradients(self.d_optimizer, d_loss)
-        d_weights = self.discriminator.trainable_weights
-        grads = d_tape.gradient(scaled_loss, d_weights)
-        self.d_optimizer.apply_gradients(zip(grads, d_weights))
+            scaled = self.loss_for_gradients(self.d_optimizer, d_loss)
+            return scaled, (d_loss, real_logits, fake_logits)
 
-        if self.FRESH_GENERATOR_BATCH:
-            g_tape, fake = self._generate_on_tape(batch_size, labels)
-        with g_tape:
-            g_loss = self.generator_loss(
-                self.discriminator(network_inputs(fake, labels), training=True)
+        (_, (d_loss, real_logits, fake_logits)), grads = backend.value_and_grad(
+            discriminator_losses, d_weights
+        )
+        backend.apply_gradients(self.d_optimizer, grads, d_weights)
+
+        def generator_loss_of(fake):
+            logits = self.discriminator(
+                network_inputs(fake, labels), training=True
             )
-            scaled_loss = self.loss_for_gradients(self.optimizer, g_loss)
-        g_weights = self.generator.trainable_weights
-        grads = g_tape.gradient(scaled_loss, g_weights)
-        self.optimizer.apply_gradients(zip(grads, g_weights))
+            g_loss = self.generator_loss(logits)
+            return self.loss_for_gradients(self.optimizer, g_loss), g_loss
 
+        (_, g_loss), fake_grads = backend.value_and_input_grad(
+            generator_loss_of, fake
+        )
+        grads = generator_pullback(fake_grads)
+        backend.apply_gradients(self.optimizer, grads, g_weights)
         return self._update_metrics(d_loss, g_loss, real_logits, fake_logits)
 
-    def _generate_on_tape(self, batch_size, labels):
-        """Generates a batch from fresh noise, recorded on a new tape."""
-        tape = tf.GradientTape()
-        with tape:
-            z = self.sample_noise(batch_size)
-            fake = self.generator(network_inputs(z, labels), training=True)
-        return tape, fake
-
-    def test_step(self, data):
+    def test_batch(self, data):
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
         labels = self.step_labels(labels)
         real = to_signed(ops.cast(images, "float32"))
@@ -205,89 +267,3 @@ class DCGANTraining(AdversarialOptimizers):
 def default_gan_optimizer():
     """Adam(2e-4, beta_1=0.5), as in Radford et al. (2015)."""
     return keras.optimizers.Adam(2e-4, beta_1=0.5)
-
-
-@keras.saving.register_keras_serializable(package="keras_genimg")
-class DCGAN(DCGANTraining, GenerativeModel):
-    """Deep convolutional GAN trained with `model.fit`.
-
-    Each training step first updates the discriminator on real images
-    labelled real and generated images labelled fake, then updates the
-    generator with the non-saturating loss `-log D(G(z))`, scored by the
-    updated discriminator on the same generated batch (as the reference
-    PyTorch DCGAN does; one generator forward pass per step). The
-    generator uses BatchNorm and ReLU with a tanh output; the discriminator
-    uses LeakyReLU(0.2) and BatchNorm after every convolution
-    but the first. The networks work in [-1, 1]; the model converts at its
-    boundary, so images going in and out are float32 in [0, 1].
-
-    Logged metrics: `d_loss`, `g_loss`, `real_accuracy` and `fake_accuracy`
-    (the discriminator's accuracy on real and on generated images).
-
-    Reference: Radford, Metz & Chintala, "Unsupervised Representation
-    Learning with Deep Convolutional Generative Adversarial Networks", 2015.
-
-    Args:
-        image_shape: tuple. `(height, width, channels)`, e.g. `(28, 28, 1)`.
-        latent_dim: int. Size of the latent vector. Defaults to 100.
-        filters: int. Width of the networks (discriminator's first layer,
-            generator's last hidden layer). Defaults to 64.
-        label_smoothing: float. One-sided label smoothing: real images are
-            labelled `1 - label_smoothing` for the discriminator.
-            Defaults to 0.0.
-        seed: int or None. Seed of the latent noise drawn during training.
-        **kwargs: passed to `keras.Model`.
-
-    Example:
-    >>> import numpy as np
-    >>> from keras_genimg.models import DCGAN
-    >>> images = np.random.default_rng(0).random((64, 28, 28, 1), "float32")
-    >>> gan = DCGAN(image_shape=(28, 28, 1), latent_dim=32, seed=0)
-    >>> gan.compile()
-    >>> history = gan.fit(images, epochs=1, batch_size=32, verbose=0)
-    >>> sorted(history.history)
-    ['d_loss', 'fake_accuracy', 'g_loss', 'real_accuracy']
-    >>> gan.generate(num_images=4, seed=1).shape
-    (4, 28, 28, 1)
-    """
-
-    def __init__(
-        self,
-        image_shape,
-        latent_dim=100,
-        filters=64,
-        label_smoothing=0.0,
-        seed=None,
-        **kwargs,
-    ):
-        super().__init__(
-            image_shape,
-            latent_dim,
-            seed=seed,
-            filters=filters,
-            label_smoothing=label_smoothing,
-            **kwargs,
-        )
-
-    # === Layers ===
-
-    def build_generator(self):
-        return networks.build_dcgan_generator(
-            self.image_shape, self.latent_dim, self.filters
-        )
-
-    def build_discriminator(self):
-        return networks.build_dcgan_discriminator(
-            self.image_shape, self.filters
-        )
-
-    # === Forward passes ===
-
-    def call(self, z, training=False):
-        """Generates images in [0, 1] from latent vectors."""
-        return self.latent_to_images(z, training=training)
-
-    def latent_to_images(self, z, training=False):
-        return ops.cast(
-            to_unit(self.generator(z, training=training)), "float32"
-        )

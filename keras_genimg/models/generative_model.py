@@ -6,33 +6,51 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_genimg.models import backend
 from keras_genimg.models.networks import validate_image_shape
 from keras_genimg.models.replicas import (
     ReplicaSeedGenerator,
     scale_loss_for_replicas,
-    step_logs,
 )
 
 GENERATE_BATCH_SIZE = 256
 
 
-class GenerativeModel(keras.Model):
-    """A `keras.Model` that maps latent vectors to images in [0, 1].
+class GenerativeModel(backend.Trainer, keras.Model):
+    """A `keras.Model` that maps latent vectors (and labels) to images.
 
-    Subclasses build their networks in `__init__` and implement
-    `latent_to_images(z)`, returning float32 images in [0, 1]. This class
-    provides the public sampling API (`sample_latent`, `generate`), the
-    input checks behind it, and the config entries every model shares.
+    Subclasses build their networks in `__init__`, implement
+    `latent_to_images(z, labels=None)`, returning float32 images in
+    [0, 1], and write their training step once, for every backend, as
+    `train_batch(data)` and `test_batch(data)` with the helpers of
+    `keras_genimg.models.backend` (Keras calls them through
+    `train_step` and `test_step`). This class provides the public
+    sampling API (`sample_latent`, `generate`), the input checks behind
+    it, and the config entries every model shares.
+
+    A model with `num_classes` set is class-conditional: its batches are
+    `(images, labels)` and `generate` takes `labels`; without them it
+    cycles through the classes (image `i` gets class `i % num_classes`),
+    so tools written for unconditional models (sample grids, metrics,
+    `genimg sample`) get a balanced draw.
 
     Args:
         image_shape: tuple. `(height, width, channels)` of the images.
         latent_dim: int. Size of the latent vector.
+        num_classes: int or None. Number of classes of a class-conditional
+            model (labels are ints in `[0, num_classes)`); None for an
+            unconditional one.
         seed: int or None. Seed of the model's own `SeedGenerator`, used
             for the randomness inside training steps.
         **kwargs: passed to `keras.Model` (`name`, `dtype`, ...).
     """
 
-    def __init__(self, image_shape, latent_dim, seed=None, **kwargs):
+    # True for models that encode images (`encode`, `reconstruct`).
+    is_autoencoder = False
+
+    def __init__(
+        self, image_shape, latent_dim, num_classes=None, seed=None, **kwargs
+    ):
         super().__init__(**kwargs)
         self.image_shape = validate_image_shape(image_shape)
         if not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
@@ -40,6 +58,14 @@ class GenerativeModel(keras.Model):
                 f"`latent_dim` must be a positive int. Received: {latent_dim!r}"
             )
         self.latent_dim = int(latent_dim)
+        if num_classes is not None and (
+            not isinstance(num_classes, (int, np.integer)) or num_classes < 2
+        ):
+            raise ValueError(
+                "`num_classes` must be None or an int >= 2. Received: "
+                f"{num_classes!r}"
+            )
+        self.num_classes = None if num_classes is None else int(num_classes)
         self.seed = seed
         self.seed_generator = ReplicaSeedGenerator(seed)
         # Keras saves a seed generator's state with neither `save` nor
@@ -47,6 +73,19 @@ class GenerativeModel(keras.Model):
         # restored, so a resumed run draws the noise an unbroken one would.
         self.seed_state = self.seed_generator.state
         self._compiled_latent_to_images = None
+
+    @property
+    def is_conditional(self):
+        """Whether images depend on a class label (`num_classes` is set)."""
+        return self.num_classes is not None
+
+    @property
+    def extra_optimizers(self):
+        """Optimizers besides `self.optimizer` whose state the step updates.
+
+        Empty here; a GAN lists its adversary's optimizer.
+        """
+        return []
 
     def policy_scope(self):
         """A scope that builds layers with this model's dtype policy.
@@ -60,11 +99,12 @@ class GenerativeModel(keras.Model):
 
     # === Sampling ===
 
-    def latent_to_images(self, z, training=False):
-        """Maps latent vectors `(batch, latent_dim)` to images in [0, 1]."""
+    def latent_to_images(self, z, labels=None, training=False):
+        """Maps latent vectors `(batch, latent_dim)` (and, for a conditional
+        model, int labels `(batch,)`) to images in [0, 1]."""
         raise NotImplementedError
 
-    def latent_to_images_compiled(self, z):
+    def latent_to_images_compiled(self, z, labels=None):
         """`latent_to_images` for inference, compiled once and reused.
 
         On the TensorFlow backend this is a `tf.function` traced once for
@@ -73,25 +113,39 @@ class GenerativeModel(keras.Model):
 
         Args:
             z: float32 latent vectors `(batch, latent_dim)`.
+            labels: int32 labels `(batch,)` of a conditional model, or None.
 
         Returns:
             The images as a tensor, float32 in [0, 1].
         """
         if self._compiled_latent_to_images is None:
+            self._compiled_latent_to_images = self._compile_sampling()
+        if self.is_conditional:
+            return self._compiled_latent_to_images(z, labels)
+        return self._compiled_latent_to_images(z)
+
+    def _compile_sampling(self):
+        if self.is_conditional:
+
+            def function(z, labels):
+                return self.latent_to_images(z, labels=labels)
+
+        else:
 
             def function(z):
                 return self.latent_to_images(z)
 
-            if keras.backend.backend() == "tensorflow":
-                import tensorflow as tf
+        if keras.backend.backend() != "tensorflow":
+            return function
+        import tensorflow as tf  # only where TensorFlow is the backend
 
-                spec = tf.TensorSpec((None, self.latent_dim), tf.float32)
-                # A function of its own per model: TensorFlow counts traces
-                # per Python function and would warn about "retracing" when
-                # a process builds many models.
-                function = tf.function(function, input_signature=[spec])
-            self._compiled_latent_to_images = function
-        return self._compiled_latent_to_images(z)
+        specs = [tf.TensorSpec((None, self.latent_dim), tf.float32)]
+        if self.is_conditional:
+            specs.append(tf.TensorSpec((None,), tf.int32))
+        # A function of its own per model: TensorFlow counts traces per
+        # Python function and would warn about "retracing" when a process
+        # builds many models.
+        return tf.function(function, input_signature=specs)
 
     def sample_latent(self, num_images, seed=None):
         """Draws latent vectors from the prior N(0, I).
@@ -109,7 +163,9 @@ class GenerativeModel(keras.Model):
             "float32"
         )
 
-    def generate(self, num_images=None, z=None, seed=None, batch_size=None):
+    def generate(
+        self, num_images=None, z=None, seed=None, labels=None, batch_size=None
+    ):
         """Generates images from latent vectors or from the prior.
 
         Give either `z` or `num_images` (with an optional `seed`).
@@ -118,6 +174,10 @@ class GenerativeModel(keras.Model):
             num_images: int or None. How many images to draw from the prior.
             z: array or None. Latent vectors `(batch, latent_dim)`.
             seed: int or None. Seed of the prior draw when `z` is None.
+            labels: int, int array `(batch,)` or None. For a conditional
+                model, the class of each image; one int gives every image
+                that class. Defaults to None: image `i` gets class
+                `i % num_classes`. Unconditional models take none.
             batch_size: int or None. Images computed per call of the
                 network. Defaults to 256.
 
@@ -125,7 +185,16 @@ class GenerativeModel(keras.Model):
             A float32 numpy array `(batch, H, W, C)` with values in [0, 1].
         """
         z = self._latent_for(num_images, z, seed)
-        return self._generate_in_batches(batch_size, z)
+        if not self.is_conditional:
+            if labels is not None:
+                raise ValueError(
+                    f"This {type(self).__name__} is unconditional and takes "
+                    "no `labels`; build it with `num_classes` to condition "
+                    "it on a class."
+                )
+            return self._generate_in_batches(batch_size, z)
+        labels = self.check_labels(labels, len(z))
+        return self._generate_in_batches(batch_size, z, labels)
 
     def _latent_for(self, num_images, z, seed):
         """The checked latent vectors `generate` decodes.
@@ -193,6 +262,43 @@ class GenerativeModel(keras.Model):
             )
         return z.astype("float32")
 
+    def check_labels(self, labels, num_images):
+        """Returns a conditional model's labels as int32 `(num_images,)`.
+
+        Args:
+            labels: int, int array `(num_images,)` or None (classes in
+                turn: `0, 1, ..., num_classes - 1, 0, ...`).
+            num_images: int. How many images the labels are for.
+
+        Returns:
+            An int32 numpy array of shape `(num_images,)`.
+
+        Example:
+        >>> from keras_genimg.models import DCGAN
+        >>> gan = DCGAN((16, 16, 1), num_classes=3, filters=8)
+        >>> gan.check_labels(None, 5).tolist(), gan.check_labels(2, 2).tolist()
+        ([0, 1, 2, 0, 1], [2, 2])
+        """
+        if not self.is_conditional:
+            raise ValueError(f"This {type(self).__name__} takes no labels.")
+        if labels is None:
+            return np.arange(num_images, dtype="int32") % self.num_classes
+        labels = np.asarray(labels)
+        if labels.ndim == 0:
+            labels = np.full((num_images,), labels)
+        if labels.dtype.kind not in "iu" or labels.shape != (num_images,):
+            raise ValueError(
+                f"`labels` must be one int or {num_images} ints, one per "
+                f"image. Received shape {labels.shape} and dtype "
+                f"{labels.dtype}."
+            )
+        if labels.min() < 0 or labels.max() >= self.num_classes:
+            raise ValueError(
+                f"`labels` must be in [0, {self.num_classes}). Received "
+                f"values from {labels.min()} to {labels.max()}."
+            )
+        return labels.astype("int32")
+
     def check_images(self, images, argument="images"):
         """Returns images as float32 numpy `(batch, H, W, C)` or raises."""
         images = np.asarray(images)
@@ -214,13 +320,27 @@ class GenerativeModel(keras.Model):
 
         Arrays are checked with `check_images`; a `tf.data.Dataset` by
         the shape and dtype of its images. Conditional models also check
-        the labels.
+        the labels of arrays.
 
         Args:
             x: images `(batch, H, W, C)`, float in [0, 1], or a dataset of
                 images or of `(images, labels)` batches.
-            y: labels or None.
+            y: labels or None: for a conditional model, int labels
+                `(batch,)` or `(batch, 1)` in `[0, num_classes)`.
         """
+        self._check_training_images(x)
+        if not self.is_conditional:
+            return
+        if getattr(x, "element_spec", None) is not None or y is None:
+            if isinstance(x, np.ndarray):
+                self.require_labels(None)
+            return
+        labels = np.asarray(y)
+        if labels.ndim == 2 and labels.shape[1] == 1:
+            labels = labels[:, 0]
+        self.check_labels(labels, len(x))
+
+    def _check_training_images(self, x):
         spec = getattr(x, "element_spec", None)
         if spec is None:
             # Generators and `keras.utils.PyDataset`s are read lazily by
@@ -251,7 +371,7 @@ class GenerativeModel(keras.Model):
         """The labels a train or test step passes to the networks.
 
         Unconditional models ignore any labels a batch carries and return
-        None; conditional models check them (`require_labels`).
+        None; conditional models require them (`require_labels`).
 
         Args:
             labels: the batch's labels, or None.
@@ -259,7 +379,19 @@ class GenerativeModel(keras.Model):
         Returns:
             None, or int32 labels `(batch,)`.
         """
-        return None
+        if not self.is_conditional:
+            return None
+        return self.require_labels(labels)
+
+    def require_labels(self, labels):
+        """Fails a conditional model's training batch without labels."""
+        if labels is None:
+            raise ValueError(
+                f"This conditional {type(self).__name__} trains on labelled "
+                "data: pass batches of `(images, labels)` (e.g. "
+                "`load_images(..., with_labels=True)` or `fit(x, y)`)."
+            )
+        return ops.cast(ops.reshape(labels, (-1,)), "int32")
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, with the data checked first.
@@ -270,21 +402,6 @@ class GenerativeModel(keras.Model):
         """
         self.check_training_data(x, y)
         return super().fit(x, y, *args, **kwargs)
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Keras' TensorFlow trainer (3.15) takes a batch from the iterator
-        # and reduces it across the replicas to build the model from it;
-        # under MultiWorkerMirroredStrategy that reduction fails on an
-        # `(images, labels)` batch. The zoo's models are built when they
-        # are made and compile no Keras losses or metrics, so only the
-        # optimizers are left to build, which needs no batch.
-        if (
-            all(layer.built for layer in self._flatten_layers())
-            and self._compile_loss is None
-            and self._compile_metrics is None
-        ):
-            iterator = data_batch = None
-        return super()._maybe_symbolic_build(iterator, data_batch)
 
     # === Config ===
 
@@ -326,7 +443,7 @@ class GenerativeModel(keras.Model):
                 share of the batch.
 
         Returns:
-            The scaled loss, to pass to `GradientTape.gradient`.
+            The scaled loss, to differentiate.
 
         Example:
         >>> model = GenerativeModel(image_shape=(16, 16, 1), latent_dim=2)
@@ -338,6 +455,18 @@ class GenerativeModel(keras.Model):
         """
         return optimizer.scale_loss(scale_loss_for_replicas(loss))
 
+    def train_batch(self, data):
+        """Updates the model on one batch; returns the logs.
+
+        Written once with `keras.ops` and `keras_genimg.models.backend`, it
+        runs on every backend. Keras calls it through `train_step`.
+        """
+        raise NotImplementedError
+
+    def test_batch(self, data):
+        """Scores one batch without training; returns the logs."""
+        raise NotImplementedError
+
     def metric_logs(self):
         """The logs a step returns: every metric's result by its name.
 
@@ -348,7 +477,7 @@ class GenerativeModel(keras.Model):
         Returns:
             A dict mapping metric names to float tensors.
         """
-        return step_logs({m.name: m.result() for m in self.metrics})
+        return backend.step_logs({m.name: m.result() for m in self.metrics})
 
     def load_own_variables(self, store):
         # Files saved before the seed state was kept hold no variable of
@@ -366,6 +495,7 @@ class GenerativeModel(keras.Model):
             {
                 "image_shape": list(self.image_shape),
                 "latent_dim": self.latent_dim,
+                "num_classes": self.num_classes,
                 "seed": self.seed,
             }
         )

@@ -2,56 +2,15 @@
 
 Under `tf.distribute` every replica runs the same `train_step` on its share
 of the global batch, and the optimizer sums the replicas' gradients. These
-helpers are the only place where the models look at the strategy.
+helpers, with `backend.num_replicas` and `backend.replica_id` behind them,
+are the only place where the models look at the strategy. On JAX and
+PyTorch a step sees the global batch: one replica.
 """
 
 import keras
 from keras import ops
 
-if keras.backend.backend() == "tensorflow":
-    import tensorflow as tf
-
-    def num_replicas():
-        """Replicas training in sync (1 outside `tf.distribute`)."""
-        return tf.distribute.get_strategy().num_replicas_in_sync
-
-    def replica_id():
-        """This replica's index among all replicas (0 outside one)."""
-        context = tf.distribute.get_replica_context()
-        return 0 if context is None else context.replica_id_in_sync_group
-
-    def step_logs(logs):
-        """Shapes a train or test step's logs for Keras to reduce.
-
-        Keras averages a step's logs over the replicas. Across the workers
-        of a `MultiWorkerMirroredStrategy` it does so with
-        `strategy.reduce("MEAN", logs, axis=0)`, which fails on scalars
-        (Keras 3.15; tensorflow/tensorflow#72388). There every log gets a
-        leading axis of 1, which that mean removes; elsewhere the logs
-        are returned as they are.
-
-        Args:
-            logs: dict mapping names to float scalar tensors.
-
-        Returns:
-            The logs to return from the step.
-
-        Example:
-        >>> step_logs({"loss": 2.0})
-        {'loss': 2.0}
-        """
-        strategy = tf.distribute.get_strategy()
-        if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-            return logs
-        if len(strategy.extended.worker_devices) == num_replicas():
-            return logs  # one worker: Keras reduces as for MirroredStrategy
-        return {name: ops.reshape(value, (1,)) for name, value in logs.items()}
-
-else:
-    raise ValueError(
-        f"keras_genimg trains on the TensorFlow backend only. Received "
-        f"backend {keras.backend.backend()!r}."
-    )
+from keras_genimg.models.backend import num_replicas, replica_id
 
 # Added once per replica index to the first word of the seed: any nonzero
 # constant keeps the replicas' streams apart; a large one keeps replica 1 of

@@ -1,14 +1,10 @@
-"""Variational autoencoder (Kingma & Welling, 2013), with beta-VAE weight.
-
-`VAETraining` holds its losses, metrics and training step, which the
-conditional VAE shares.
-"""
+"""Variational autoencoder (Kingma & Welling, 2013), with beta-VAE weight,
+optionally class-conditional (Sohn, Lee & Yan, 2015)."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from keras_genimg.models import networks
+from keras_genimg.models import backend, conditional_networks, networks
 from keras_genimg.models.generative_model import (
     GenerativeModel,
     _check_count,
@@ -18,19 +14,86 @@ from keras_genimg.models.generative_model import (
 RECONSTRUCTION_LOSSES = ("bce", "mse")
 
 
-class VAETraining:
-    """The VAE's losses, metrics and steps, shared with `ConditionalVAE`.
+@keras.saving.register_keras_serializable(package="keras_genimg")
+class VAE(GenerativeModel):
+    """Convolutional variational autoencoder trained with `model.fit`, on
+    any backend.
 
-    A mixin for a `GenerativeModel`. The model passes `beta`,
-    `reconstruction_loss` and `filters` to `__init__` by keyword and
-    implements `build_encoder()` and `build_decoder()`, which are called
-    under the model's dtype policy. The networks are called on
-    `network_inputs(x, labels)`, with the batch's `step_labels`: None for
-    an unconditional model, so they see `x` alone.
+    The encoder maps an image to the mean and log-variance of a diagonal
+    Gaussian posterior; a latent vector is drawn with the reparameterisation
+    trick from the model's own `keras.random.SeedGenerator`, and the decoder
+    maps it back to per-pixel logits. The loss per image is
+
+        reconstruction (summed over pixels) + beta * KL(q(z|x) || N(0, I)),
+
+    with the KL divergence in closed form. `beta=1` is the VAE of Kingma &
+    Welling (2013); `beta > 1` is the beta-VAE of Higgins et al. (2017),
+    which trades reconstruction quality for a more factorised latent space.
+
+    Images are float32 in [0, 1], channels last. Batches may carry labels,
+    which an unconditional VAE ignores.
+
+    With `num_classes`, the VAE is conditional (the `cvae` of the
+    registry, Sohn, Lee & Yan, 2015): the encoder `q(z | x, y)` sees the
+    label as one constant map per class beside the image channels, the
+    decoder `p(x | z, y)` as a one-hot vector beside `z`. The label
+    carries the class, so the latent space is left to encode the style;
+    decoding one `z` with different labels draws the same style in
+    different classes. Batches are then `(images, labels)`, and `encode`,
+    `decode`, `reconstruct` and `generate` take the labels.
+
+    Logged metrics: `loss`, `reconstruction_loss` and `kl_loss`.
+
+    Args:
+        image_shape: tuple. `(height, width, channels)`, e.g. `(28, 28, 1)`.
+        latent_dim: int. Size of the latent space. Defaults to 16.
+        beta: float. Weight of the KL term. Defaults to 1.0.
+        reconstruction_loss: str. `"bce"` (Bernoulli likelihood, the
+            default) or `"mse"` (sum of squared errors).
+        filters: int. Width of the first encoder convolution; deeper layers
+            double it. Defaults to 32.
+        num_classes: int or None. Number of classes of a conditional VAE;
+            None (the default) for an unconditional one.
+        seed: int or None. Seed of the sampling noise.
+        **kwargs: passed to `keras.Model`.
+
+    Example:
+    >>> import numpy as np
+    >>> from keras_genimg.models import VAE
+    >>> images = np.random.default_rng(0).random((64, 28, 28, 1), "float32")
+    >>> vae = VAE(image_shape=(28, 28, 1), latent_dim=8, seed=0)
+    >>> vae.compile()
+    >>> history = vae.fit(images, epochs=1, batch_size=32, verbose=0)
+    >>> vae.generate(num_images=4, seed=1).shape
+    (4, 28, 28, 1)
+    >>> cvae = VAE((28, 28, 1), latent_dim=4, num_classes=3, seed=0)
+    >>> cvae.compile()
+    >>> history = cvae.fit(images, np.arange(64) % 3, batch_size=32, verbose=0)
+    >>> z_mean, _ = cvae.encode(images[:2], labels=[0, 1])
+    >>> cvae.generate(z=z_mean, labels=[2, 2]).shape
+    (2, 28, 28, 1)
     """
 
-    def __init__(self, *args, beta, reconstruction_loss, filters, **kwargs):
-        super().__init__(*args, **kwargs)
+    is_autoencoder = True
+
+    def __init__(
+        self,
+        image_shape,
+        latent_dim=16,
+        beta=1.0,
+        reconstruction_loss="bce",
+        filters=32,
+        num_classes=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(
+            image_shape,
+            latent_dim,
+            num_classes=num_classes,
+            seed=seed,
+            **kwargs,
+        )
         if reconstruction_loss not in RECONSTRUCTION_LOSSES:
             raise ValueError(
                 f"Unknown `reconstruction_loss` {reconstruction_loss!r}. "
@@ -44,8 +107,26 @@ class VAETraining:
 
         # === Layers ===
         with self.policy_scope():
-            self.encoder = self.build_encoder()
-            self.decoder = self.build_decoder()
+            if self.is_conditional:
+                self.encoder = conditional_networks.build_conditional_encoder(
+                    self.image_shape,
+                    self.latent_dim,
+                    self.num_classes,
+                    self.filters,
+                )
+                self.decoder = conditional_networks.build_conditional_decoder(
+                    self.image_shape,
+                    self.latent_dim,
+                    self.num_classes,
+                    self.filters,
+                )
+            else:
+                self.encoder = networks.build_vae_encoder(
+                    self.image_shape, self.latent_dim, self.filters
+                )
+                self.decoder = networks.build_vae_decoder(
+                    self.image_shape, self.latent_dim, self.filters
+                )
 
         # === Metrics ===
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -103,19 +184,20 @@ class VAETraining:
 
     # === Training ===
 
-    def train_step(self, data):
+    def train_batch(self, data):
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
         labels = self.step_labels(labels)
-        with tf.GradientTape() as tape:
-            loss, reconstruction, kl = self._compute_losses(
-                images, labels, training=True
-            )
-            scaled_loss = self.loss_for_gradients(self.optimizer, loss)
-        grads = tape.gradient(scaled_loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        return self._update_metrics(loss, reconstruction, kl)
+        weights = self.trainable_variables
 
-    def test_step(self, data):
+        def losses():
+            losses = self._compute_losses(images, labels, training=True)
+            return self.loss_for_gradients(self.optimizer, losses[0]), losses
+
+        (_, losses), grads = backend.value_and_grad(losses, weights)
+        backend.apply_gradients(self.optimizer, grads, weights)
+        return self._update_metrics(*losses)
+
+    def test_batch(self, data):
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
         labels = self.step_labels(labels)
         return self._update_metrics(
@@ -141,121 +223,78 @@ class VAETraining:
         )
         return config
 
-
-@keras.saving.register_keras_serializable(package="keras_genimg")
-class VAE(VAETraining, GenerativeModel):
-    """Convolutional variational autoencoder trained with `model.fit`.
-
-    The encoder maps an image to the mean and log-variance of a diagonal
-    Gaussian posterior; a latent vector is drawn with the reparameterisation
-    trick from the model's own `keras.random.SeedGenerator`, and the decoder
-    maps it back to per-pixel logits. The loss per image is
-
-        reconstruction (summed over pixels) + beta * KL(q(z|x) || N(0, I)),
-
-    with the KL divergence in closed form. `beta=1` is the VAE of Kingma &
-    Welling (2013); `beta > 1` is the beta-VAE of Higgins et al. (2017),
-    which trades reconstruction quality for a more factorised latent space.
-
-    Images are float32 in [0, 1], channels last. Batches may carry labels,
-    which are ignored.
-
-    Args:
-        image_shape: tuple. `(height, width, channels)`, e.g. `(28, 28, 1)`.
-        latent_dim: int. Size of the latent space. Defaults to 16.
-        beta: float. Weight of the KL term. Defaults to 1.0.
-        reconstruction_loss: str. `"bce"` (Bernoulli likelihood, the
-            default) or `"mse"` (sum of squared errors).
-        filters: int. Width of the first encoder convolution; deeper layers
-            double it. Defaults to 32.
-        seed: int or None. Seed of the sampling noise.
-        **kwargs: passed to `keras.Model`.
-
-    Example:
-    >>> import numpy as np
-    >>> from keras_genimg.models import VAE
-    >>> images = np.random.default_rng(0).random((64, 28, 28, 1), "float32")
-    >>> vae = VAE(image_shape=(28, 28, 1), latent_dim=8, seed=0)
-    >>> vae.compile()
-    >>> history = vae.fit(images, epochs=1, batch_size=32, verbose=0)
-    >>> vae.generate(num_images=4, seed=1).shape
-    (4, 28, 28, 1)
-    """
-
-    def __init__(
-        self,
-        image_shape,
-        latent_dim=16,
-        beta=1.0,
-        reconstruction_loss="bce",
-        filters=32,
-        seed=None,
-        **kwargs,
-    ):
-        super().__init__(
-            image_shape,
-            latent_dim,
-            seed=seed,
-            beta=beta,
-            reconstruction_loss=reconstruction_loss,
-            filters=filters,
-            **kwargs,
-        )
-
-    # === Layers ===
-
-    def build_encoder(self):
-        return networks.build_vae_encoder(
-            self.image_shape, self.latent_dim, self.filters
-        )
-
-    def build_decoder(self):
-        return networks.build_vae_decoder(
-            self.image_shape, self.latent_dim, self.filters
-        )
-
     # === Forward passes ===
 
-    def call(self, images, training=False):
-        """Reconstructs `images` through a posterior sample."""
-        z_mean, z_log_var = self.encoder(images, training=training)
+    def call(self, inputs, training=False):
+        """Reconstructs `images`, or `(images, labels)`, through a
+        posterior sample."""
+        images, labels = inputs if self.is_conditional else (inputs, None)
+        labels = self._label_tensor(labels)
+        z_mean, z_log_var = self.encoder(
+            network_inputs(images, labels), training=training
+        )
         z = self.reparameterize(z_mean, z_log_var)
-        return ops.sigmoid(self.decoder(z, training=training))
+        logits = self.decoder(network_inputs(z, labels), training=training)
+        return ops.sigmoid(logits)
 
-    def latent_to_images(self, z, training=False):
-        return ops.sigmoid(self.decoder(z, training=training))
+    def latent_to_images(self, z, labels=None, training=False):
+        z = ops.convert_to_tensor(z, "float32")
+        labels = self._label_tensor(labels)
+        logits = self.decoder(network_inputs(z, labels), training=training)
+        return ops.cast(ops.sigmoid(logits), "float32")
 
-    def compute_losses(self, images, training=False):
+    def compute_losses(self, images, labels=None, training=False):
         """Returns `(loss, reconstruction_loss, kl_loss)`, batch means."""
-        return self._compute_losses(images, None, training)
+        return self._compute_losses(
+            images, self._label_tensor(labels), training
+        )
+
+    def _label_tensor(self, labels):
+        if not self.is_conditional:
+            return None
+        return ops.cast(ops.convert_to_tensor(labels), "int32")
 
     # === Public API ===
 
-    def encode(self, images):
+    def encode(self, images, labels=None):
         """Encodes images to the posterior's parameters.
 
         Args:
             images: float32 array `(batch, H, W, C)` in [0, 1].
+            labels: int or int array `(batch,)`: the images' classes, for a
+                conditional VAE only.
 
         Returns:
             `(z_mean, z_log_var)`, float32 numpy arrays `(batch, latent_dim)`.
         """
         images = self.check_images(images)
-        z_mean, z_log_var = self.encoder(images, training=False)
+        if self.is_conditional:
+            labels = ops.convert_to_tensor(
+                self.check_labels(labels, len(images))
+            )
+        elif labels is not None:
+            raise ValueError("This VAE is unconditional and takes no labels.")
+        z_mean, z_log_var = self.encoder(
+            network_inputs(ops.convert_to_tensor(images), labels),
+            training=False,
+        )
         return ops.convert_to_numpy(z_mean), ops.convert_to_numpy(z_log_var)
 
-    def decode(self, z):
-        """Decodes latent vectors `(batch, latent_dim)` to images in [0, 1]."""
-        return self.generate(z=z)
+    def decode(self, z, labels=None):
+        """Decodes latent vectors `(batch, latent_dim)` (of the given
+        classes, for a conditional VAE) to images in [0, 1]."""
+        return self.generate(z=z, labels=labels)
 
-    def reconstruct(self, images):
+    def reconstruct(self, images, labels=None):
         """Encodes and decodes images through the posterior mean.
 
         Args:
             images: float32 array `(batch, H, W, C)` in [0, 1].
+            labels: int or int array `(batch,)`: the images' classes, for a
+                conditional VAE only.
 
         Returns:
             A float32 numpy array of the same shape, in [0, 1].
         """
-        z_mean, _ = self.encode(images)
-        return self.decode(z_mean)
+        z_mean, _ = self.encode(images, labels)
+        return self.decode(z_mean, labels)

@@ -1,25 +1,19 @@
 """Wasserstein GAN with gradient penalty (Gulrajani et al., 2017)."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from keras_genimg.models import conditional_networks, networks
-from keras_genimg.models.adversarial import AdversarialOptimizers
-from keras_genimg.models.generative_model import (
-    GenerativeModel,
-    _check_count,
-    to_signed,
-    to_unit,
-)
+from keras_genimg.models import backend, conditional_networks, networks
+from keras_genimg.models.adversarial import AdversarialModel
+from keras_genimg.models.generative_model import _check_count, to_signed
 
 # Keeps the gradient norm's square root differentiable at 0.
 NORM_EPSILON = 1e-12
 
 
 @keras.saving.register_keras_serializable(package="keras_genimg")
-class WGANGP(AdversarialOptimizers, GenerativeModel):
-    """WGAN-GP trained with `model.fit`.
+class WGANGP(AdversarialModel):
+    """WGAN-GP trained with `model.fit`, on any backend.
 
     The critic `D` scores images (higher is more real) and is trained to
     maximise `mean D(real) - mean D(fake)`, an estimate of the Wasserstein
@@ -81,8 +75,14 @@ class WGANGP(AdversarialOptimizers, GenerativeModel):
         n_critic=5,
         gp_weight=10.0,
         seed=None,
+        num_classes=None,
         **kwargs,
     ):
+        if num_classes is not None:
+            raise ValueError(
+                "WGANGP is unconditional: it takes no `num_classes`. Use "
+                "DCGAN(num_classes=...) for a class-conditional GAN."
+            )
         super().__init__(image_shape, latent_dim, seed=seed, **kwargs)
         if int(n_critic) < 1:
             raise ValueError(f"`n_critic` must be >= 1. Received: {n_critic!r}")
@@ -135,21 +135,7 @@ class WGANGP(AdversarialOptimizers, GenerativeModel):
             critic_optimizer, g_optimizer, _default_optimizer, **kwargs
         )
 
-    # === Forward passes ===
-
-    def call(self, z, training=False):
-        """Generates images in [0, 1] from latent vectors."""
-        return self.latent_to_images(z, training=training)
-
-    def latent_to_images(self, z, training=False):
-        return ops.cast(
-            to_unit(self.generator(z, training=training)), "float32"
-        )
-
-    def sample_noise(self, batch_size):
-        return keras.random.normal(
-            (batch_size, self.latent_dim), seed=self.seed_generator
-        )
+    # === Losses ===
 
     def gradient_penalty(self, real, fake):
         """`mean (||grad D(x_hat)|| - 1)^2` on random interpolates.
@@ -165,10 +151,11 @@ class WGANGP(AdversarialOptimizers, GenerativeModel):
             (ops.shape(real)[0], 1, 1, 1), seed=self.seed_generator
         )
         interpolates = alpha * real + (1.0 - alpha) * fake
-        with tf.GradientTape() as tape:
-            tape.watch(interpolates)
-            scores = self.critic(interpolates, training=True)
-        grads = ops.cast(tape.gradient(scores, interpolates), "float32")
+        _, grads = backend.value_and_input_grad(
+            lambda x: (ops.sum(self.critic(x, training=True)), None),
+            interpolates,
+        )
+        grads = ops.cast(grads, "float32")
         norms = ops.sqrt(
             ops.sum(ops.square(grads), axis=(1, 2, 3)) + NORM_EPSILON
         )
@@ -176,46 +163,54 @@ class WGANGP(AdversarialOptimizers, GenerativeModel):
 
     # === Training ===
 
-    def train_step(self, data):
+    def train_batch(self, data):
         images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         real_batch = to_signed(ops.cast(images, "float32"))
-        batch_size = ops.shape(real_batch)[0]
-        chunk = ops.maximum(batch_size // self.n_critic, 1)
+        chunk, starts = _critic_chunks(ops.shape(real_batch)[0], self.n_critic)
+        g_weights = self.generator.trainable_variables
 
-        c_weights = self.critic.trainable_weights
         wasserstein, penalty, critic_loss = 0.0, 0.0, 0.0
-        for step in range(self.n_critic):
-            start = ops.minimum(step * chunk, batch_size - chunk)
+        for start in starts:
             real = real_batch[start : start + chunk]
-            z = self.sample_noise(chunk)
-            with tf.GradientTape() as tape:
-                fake = self.generator(z, training=True)
-                step_wasserstein = ops.mean(
-                    self.critic(real, training=True)
-                ) - ops.mean(self.critic(fake, training=True))
-                step_penalty = self.gradient_penalty(real, fake)
-                step_loss = -step_wasserstein + self.gp_weight * step_penalty
-                scaled_loss = self.loss_for_gradients(
-                    self.critic_optimizer, step_loss
-                )
-            grads = tape.gradient(scaled_loss, c_weights)
-            self.critic_optimizer.apply_gradients(zip(grads, c_weights))
+            fake = ops.stop_gradient(
+                self.generator(self.sample_noise(chunk), training=True)
+            )
+            step_loss, step_wasserstein, step_penalty = self._critic_update(
+                real, fake
+            )
+            critic_loss += step_loss / self.n_critic
             wasserstein += step_wasserstein / self.n_critic
             penalty += step_penalty / self.n_critic
-            critic_loss += step_loss / self.n_critic
 
         z = self.sample_noise(chunk)
-        with tf.GradientTape() as tape:
+
+        def generator_loss():
             fake = self.generator(z, training=True)
             g_loss = -ops.mean(self.critic(fake, training=True))
-            scaled_loss = self.loss_for_gradients(self.optimizer, g_loss)
-        g_weights = self.generator.trainable_weights
-        grads = tape.gradient(scaled_loss, g_weights)
-        self.optimizer.apply_gradients(zip(grads, g_weights))
+            return self.loss_for_gradients(self.optimizer, g_loss), g_loss
 
+        (_, g_loss), grads = backend.value_and_grad(generator_loss, g_weights)
+        backend.apply_gradients(self.optimizer, grads, g_weights)
         return self._update_metrics(critic_loss, g_loss, wasserstein, penalty)
 
-    def test_step(self, data):
+    def _critic_update(self, real, fake):
+        """One critic update; returns `(loss, wasserstein, penalty)`."""
+        weights = self.critic.trainable_variables
+
+        def critic_losses():
+            wasserstein = ops.mean(self.critic(real, training=True)) - ops.mean(
+                self.critic(fake, training=True)
+            )
+            penalty = self.gradient_penalty(real, fake)
+            loss = -wasserstein + self.gp_weight * penalty
+            scaled = self.loss_for_gradients(self.critic_optimizer, loss)
+            return scaled, (loss, wasserstein, penalty)
+
+        (_, losses), grads = backend.value_and_grad(critic_losses, weights)
+        backend.apply_gradients(self.critic_optimizer, grads, weights)
+        return losses
+
+    def test_batch(self, data):
         images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         real = to_signed(ops.cast(images, "float32"))
         fake = self.generator(self.sample_noise(ops.shape(real)[0]))
@@ -248,6 +243,32 @@ class WGANGP(AdversarialOptimizers, GenerativeModel):
             }
         )
         return config
+
+
+def _critic_chunks(batch_size, n_critic):
+    """The chunk size and the start of each critic update's real images.
+
+    The batch is split into `n_critic` chunks; a batch smaller than
+    `n_critic` gives chunks of one image, the last reused. The batch size
+    is a Python int where the backend knows it when tracing (JAX, torch,
+    fixed-size TensorFlow batches) and a tensor otherwise.
+
+    Example:
+    >>> _critic_chunks(11, 5)
+    (2, [0, 2, 4, 6, 8])
+    >>> _critic_chunks(3, 5)
+    (1, [0, 1, 2, 2, 2])
+    """
+    if isinstance(batch_size, int):
+        chunk = max(batch_size // n_critic, 1)
+        return chunk, [
+            min(step * chunk, batch_size - chunk) for step in range(n_critic)
+        ]
+    chunk = ops.maximum(batch_size // n_critic, 1)
+    return chunk, [
+        ops.minimum(step * chunk, batch_size - chunk)
+        for step in range(n_critic)
+    ]
 
 
 def _default_optimizer():

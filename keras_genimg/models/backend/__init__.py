@@ -1,0 +1,90 @@
+"""The few things a training step does differently on each Keras backend.
+
+The zoo's models write their training step once, against `keras.ops`,
+`keras.random` and the helpers below. This package picks the module of
+the running Keras backend once, at import, and re-exports its helpers:
+
+- `Trainer`: the mixin that lets Keras' `fit`, `evaluate` and
+  `train_on_batch` run a model's `train_batch(data)` and
+  `test_batch(data)` (on JAX, statelessly, with every variable threaded
+  through the jitted step).
+- `value_and_grad(fn, variables)`: `fn()` returns `(loss, aux)`; returns
+  `((loss, aux), grads)`, the gradients of `loss` w.r.t. `variables`.
+- `vjp(fn, variables)`: `fn()` returns a tensor `y`; returns
+  `(y, pullback)`, where `pullback(dy)` gives the gradients w.r.t.
+  `variables` of the product `sum(dy * y)`.
+- `value_and_input_grad(fn, x)`: `fn(x)` returns `(y, aux)` with `y` a
+  scalar; returns `((y, aux), dy/dx)`, the gradient w.r.t. the tensor
+  `x`, itself differentiable w.r.t. the variables `fn` reads
+  (second-order gradients, as the WGAN-GP penalty needs).
+- `apply_gradients(optimizer, grads, variables)`.
+- `num_replicas()`, `replica_id()`, `step_logs(logs)`: what a step needs
+  to know about the replicas of a `tf.distribute` strategy (one replica
+  on JAX and PyTorch, where a `keras.distribution` works on global
+  batches).
+- `fused_batch_norm`: TensorFlow's fused batch-norm kernel, or None.
+"""
+
+import keras
+
+_BACKEND = keras.backend.backend()
+
+if _BACKEND == "tensorflow":
+    from keras_genimg.models.backend.tensorflow import (
+        Trainer,
+        apply_gradients,
+        fused_batch_norm,
+        num_replicas,
+        replica_id,
+        step_logs,
+        value_and_grad,
+        value_and_input_grad,
+        vjp,
+    )
+elif _BACKEND == "jax":
+    from keras_genimg.models.backend.jax import (
+        Trainer,
+        apply_gradients,
+        value_and_grad,
+        value_and_input_grad,
+        vjp,
+    )
+    from keras_genimg.models.backend.single_replica import (
+        num_replicas,
+        replica_id,
+        step_logs,
+    )
+
+    fused_batch_norm = None
+elif _BACKEND == "torch":
+    from keras_genimg.models.backend.single_replica import (
+        num_replicas,
+        replica_id,
+        step_logs,
+    )
+    from keras_genimg.models.backend.torch import (
+        Trainer,
+        apply_gradients,
+        value_and_grad,
+        value_and_input_grad,
+        vjp,
+    )
+
+    fused_batch_norm = None
+else:
+    raise ValueError(
+        f"keras_genimg trains on the jax, tensorflow and torch backends. "
+        f"Received backend {_BACKEND!r}."
+    )
+
+__all__ = [
+    "Trainer",
+    "apply_gradients",
+    "fused_batch_norm",
+    "value_and_input_grad",
+    "num_replicas",
+    "replica_id",
+    "step_logs",
+    "value_and_grad",
+    "vjp",
+]

@@ -1,0 +1,188 @@
+"""Training-step plumbing on the JAX backend: a stateless step.
+
+Keras' JAX trainer calls `train_step(state, data)` inside `jax.jit` and
+expects the new state back. `Trainer` runs the model's imperative
+`train_batch(data)` inside one `keras.StatelessScope` that maps every
+variable to its value in `state`: layer calls, optimizer updates, metric
+updates, BatchNorm statistics and seed draws read and write that scope,
+and the step returns what they wrote. The gradient helpers run their
+function in a nested scope holding the variables to differentiate as
+tracers, and copy what the function wrote back to the step's scope.
+"""
+
+import jax
+import keras
+
+# The scopes of the step running now, innermost last, each with the
+# variables it maps: a nested scope must map them all, so that no read
+# falls through to a variable that Keras emptied for the step.
+_SCOPES = []
+
+
+class Trainer:
+    """Mixin: Keras' stateless `train_step(state, data)` on `train_batch`.
+
+    Keras threads `self.optimizer.variables` through the step but no other
+    optimizer's (keras-team/keras#19358). A model lists its other
+    optimizers in `extra_optimizers`; their variables travel with the
+    non-trainable variables here.
+    """
+
+    @property
+    def non_trainable_variables(self):
+        variables = list(super().non_trainable_variables)
+        for optimizer in self.extra_optimizers:
+            variables.extend(optimizer.variables)
+        return variables
+
+    def train_step(self, state, data):
+        groups = (
+            self.trainable_variables,
+            self.non_trainable_variables,
+            self.optimizer.variables,
+            self.metrics_variables,
+        )
+        return _run_stateless(self.train_batch, groups, state, data)
+
+    def test_step(self, state, data):
+        groups = (
+            self.trainable_variables,
+            self.non_trainable_variables,
+            self.metrics_variables,
+        )
+        return _run_stateless(self.test_batch, groups, state, data)
+
+    # Keras empties the variables while a JAX `fit` or `evaluate` runs and
+    # puts the values back at the end; an error before the first step
+    # finishes (a shape error while tracing, say) leaves them empty, and
+    # the model could no longer predict or save. Put the old values back.
+
+    def fit(self, *args, **kwargs):
+        with _values_kept(self):
+            return super().fit(*args, **kwargs)
+
+    def evaluate(self, *args, **kwargs):
+        with _values_kept(self):
+            return super().evaluate(*args, **kwargs)
+
+
+class _values_kept:
+    def __init__(self, model):
+        self.model = model
+
+    def __enter__(self):
+        self.saved = [(v, v.value) for v in _all_variables(self.model)]
+
+    def __exit__(self, exc_type, *args):
+        if exc_type is None:
+            return
+        for variable, value in self.saved:
+            # `_value` is private: tests/test_backend.py fails if Keras
+            # stops emptying variables this way.
+            if getattr(variable, "_value", None) is None:
+                variable.assign(value)
+
+
+def _all_variables(model):
+    variables = list(model.variables) + list(model.metrics_variables)
+    if getattr(model, "optimizer", None) is not None:
+        variables += list(model.optimizer.variables)
+    for optimizer in model.extra_optimizers:
+        variables += list(optimizer.variables)
+    return variables
+
+
+def _run_stateless(batch_fn, groups, state, data):
+    variables = [v for group in groups for v in group]
+    values = [value for group in state for value in group]
+    with keras.StatelessScope(zip(variables, values)) as scope:
+        logs = _with_scope(scope, variables, batch_fn, data)
+    new_state = tuple(
+        [scope.get_current_value(v) for v in group] for group in groups
+    )
+    return logs, new_state
+
+
+def _with_scope(scope, variables, fn, *args):
+    _SCOPES.append((scope, variables))
+    try:
+        return fn(*args)
+    finally:
+        _SCOPES.pop()
+
+
+def _in_nested_scope(fn, variables):
+    """`fn(*args)` as a pure function of `(values, *args)`.
+
+    The returned function runs `fn` in a scope mapping `variables` to
+    `values` and every other variable of the step to its current value,
+    and returns `(fn's output, what fn wrote)`; `_write_back` applies
+    the second part to the current scope.
+    """
+    if not _SCOPES:
+        raise RuntimeError(
+            "On the JAX backend the zoo's gradient helpers run inside a "
+            "training step: call them from `train_batch` through `fit`, "
+            "`evaluate` or `train_on_batch`."
+        )
+    outer, step_variables = _SCOPES[-1]
+    targets = {id(v) for v in variables}
+    others = [v for v in step_variables if id(v) not in targets]
+    before = [outer.get_current_value(v) for v in others]
+
+    def pure(values, *args):
+        mapping = list(zip(others, before)) + list(zip(variables, values))
+        with keras.StatelessScope(mapping) as inner:
+            initial = [inner.get_current_value(v) for v in others]
+            outputs = _with_scope(inner, others + variables, fn, *args)
+        written = {}
+        for index, variable in enumerate(others):
+            value = inner.get_current_value(variable)
+            if value is not initial[index]:
+                written[index] = value
+        return outputs, written
+
+    def write_back(written):
+        for index, value in written.items():
+            outer.add_update((others[index], value))
+
+    return pure, write_back
+
+
+def value_and_grad(fn, variables):
+    pure, write_back = _in_nested_scope(fn, variables)
+
+    def loss_of(values):
+        (loss, aux), written = pure(values)
+        return loss, (aux, written)
+
+    values = [v.value for v in variables]
+    (loss, (aux, written)), grads = jax.value_and_grad(loss_of, has_aux=True)(
+        values
+    )
+    write_back(written)
+    return (loss, aux), grads
+
+
+def vjp(fn, variables):
+    pure, write_back = _in_nested_scope(fn, variables)
+    values = [v.value for v in variables]
+    outputs, pullback, written = jax.vjp(pure, values, has_aux=True)
+    write_back(written)
+    return outputs, lambda cotangent: pullback(cotangent)[0]
+
+
+def value_and_input_grad(fn, x):
+    pure, write_back = _in_nested_scope(fn, [])
+
+    def output_of(x):
+        (y, aux), written = pure([], x)
+        return y, (aux, written)
+
+    (y, (aux, written)), grads = jax.value_and_grad(output_of, has_aux=True)(x)
+    write_back(written)
+    return (y, aux), grads
+
+
+def apply_gradients(optimizer, grads, variables):
+    optimizer.apply_gradients(zip(grads, variables))

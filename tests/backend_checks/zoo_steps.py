@@ -1,0 +1,258 @@
+"""Trains every zoo model a little on one Keras backend; writes what it saw.
+
+Run as `KERAS_BACKEND=jax python -m tests.backend_checks.zoo_steps OUT`
+(the backend is chosen when Keras is first imported, so each backend needs
+a process of its own). `tests/test_backends.py` runs it on every backend
+and compares what the processes wrote:
+
+- `OUT/<backend>/step.npz`: logs and weights after one SGD step of every
+  model from the same initial weights, batch and noise;
+- `OUT/<backend>/fit.json`: per model, what a short `fit` logged and the
+  checks it made of the training state;
+- `OUT/<backend>/<model>.keras` and `generated.npz`: trained models and
+  their `generate(z)`, for the other backends to load;
+- with `--load`, `OUT/<backend>/loaded.npz`: `generate(z)` of every other
+  backend's files, opened here.
+"""
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from keras_genimg import models
+
+SHAPE = (16, 16, 1)
+NUM_CLASSES = 3
+MODELS = {
+    "vae": {"latent_dim": 4, "filters": 8},
+    "cvae": {"latent_dim": 4, "filters": 8},
+    "dcgan": {"latent_dim": 4, "filters": 8},
+    "cgan": {"latent_dim": 4, "filters": 8},
+    "wgan_gp": {"latent_dim": 4, "filters": 8, "n_critic": 2},
+}
+BACKENDS = ("jax", "tensorflow", "torch")
+
+
+def build(name, seed=0):
+    return models.get(name, image_shape=SHAPE, seed=seed, **MODELS[name])
+
+
+def data(name, count, seed=0):
+    """Images of bright squares on dark ground, and labels 0..2."""
+    rng = np.random.default_rng(seed)
+    images = np.zeros((count, *SHAPE), "float32")
+    for image in images:
+        top, left = rng.integers(0, 8, 2)
+        image[top : top + 8, left : left + 8] = 1.0
+    images += rng.uniform(0, 0.1, images.shape).astype("float32")
+    labels = np.arange(count) % NUM_CLASSES
+    conditional = models.entry(name).conditional
+    return images.clip(0, 1), labels if conditional else None
+
+
+def latents(name, count=4):
+    return (
+        np.random.default_rng(7)
+        .standard_normal((count, MODELS[name]["latent_dim"]))
+        .astype("float32")
+    )
+
+
+def set_known_weights(model):
+    """The same weights on every backend: kernels from numpy's generator,
+    vectors (biases, BatchNorm) as their initializers made them."""
+    for index, weight in enumerate(model.weights):
+        if len(weight.shape) < 2:
+            continue
+        fan_in = int(np.prod(weight.shape[:-1]))
+        value = np.random.default_rng(index).normal(
+            0.0, 1.0 / np.sqrt(fan_in), weight.shape
+        )
+        weight.assign(value.astype("float32"))
+
+
+class KnownNoise:
+    """Replaces `keras.random.normal`/`uniform` by numpy draws, one
+    generator per call, so every backend's step sees the same noise."""
+
+    def __enter__(self):
+        self.saved = keras.random.normal, keras.random.uniform
+        self.calls = 0
+        keras.random.normal = self.normal
+        keras.random.uniform = self.uniform
+        return self
+
+    def __exit__(self, *args):
+        keras.random.normal, keras.random.uniform = self.saved
+
+    def _rng(self):
+        self.calls += 1
+        return np.random.default_rng(1000 + self.calls)
+
+    def normal(self, shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+        shape = tuple(int(d) for d in shape)
+        value = self._rng().normal(mean, stddev, shape).astype("float32")
+        return keras.ops.cast(value, dtype or "float32")
+
+    def uniform(self, shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+        shape = tuple(int(d) for d in shape)
+        value = self._rng().uniform(minval, maxval, shape).astype("float32")
+        return keras.ops.cast(value, dtype or "float32")
+
+
+def one_sgd_step(name):
+    """Logs and weights after one step from known weights, batch, noise."""
+    model = build(name)
+    set_known_weights(model)
+    sgd = keras.optimizers.SGD
+    if name in ("vae", "cvae"):
+        model.compile(optimizer=sgd(0.01))
+    elif name == "wgan_gp":
+        model.compile(critic_optimizer=sgd(0.01), g_optimizer=sgd(0.01))
+    else:
+        model.compile(d_optimizer=sgd(0.01), g_optimizer=sgd(0.01))
+    images, labels = data(name, 8)
+    with KnownNoise():
+        logs = model.train_on_batch(images, labels, return_dict=True)
+    result = {f"log/{k}": np.float64(v) for k, v in logs.items()}
+    for index, weight in enumerate(model.weights):
+        result[f"weight/{index}"] = keras.ops.convert_to_numpy(weight)
+    return result
+
+
+class StopAtEpoch(keras.callbacks.Callback):
+    """Raises at the start of an epoch, as a killed run would stop."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def state_snapshot(model):
+    moving = [
+        keras.ops.convert_to_numpy(w).copy()
+        for w in model.non_trainable_weights
+        if "moving_mean" in w.path
+    ]
+    return {
+        "seed": keras.ops.convert_to_numpy(model.seed_state).tolist(),
+        "moving_mean_sum": float(sum(np.abs(m).sum() for m in moving)),
+        "iterations": [
+            int(o.iterations)
+            for o in [model.optimizer, *model.extra_optimizers]
+        ],
+    }
+
+
+def short_fit(name, out):
+    """A short fit: its logs, state checks, save/load and resume."""
+    images, labels = data(name, 40)
+    batch_size = 10 if name != "wgan_gp" else 20
+    backup = out / f"{name}_backup"
+    callbacks = [keras.callbacks.BackupAndRestore(backup)]
+    model = build(name, seed=3)
+    model.compile()
+    before = state_snapshot(model)
+    # Stopped at the start of epoch 2 of 3, after the backup of epoch 1.
+    try:
+        model.fit(images, labels, batch_size=batch_size, epochs=3,
+                  shuffle=False, verbose=0,
+                  callbacks=[*callbacks, StopAtEpoch(1)])  # fmt: skip
+    except KeyboardInterrupt:
+        pass
+    after_one = state_snapshot(model)
+    history = model.history
+    history2 = model.fit(images, labels, batch_size=batch_size, epochs=2,
+                         initial_epoch=1, shuffle=False, verbose=0)  # fmt: skip
+    after_two = state_snapshot(model)
+    logs = {k: v + history2.history[k] for k, v in history.history.items()}
+
+    z = latents(name)
+    generated = model.generate(z=z)
+    path = out / f"{name}.keras"
+    model.save(path)
+    reloaded = keras.models.load_model(path)
+    reloaded_generated = reloaded.generate(z=z)
+    optimizer_state_equal = all(
+        np.array_equal(
+            keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b)
+        )  # fmt: skip
+        for a, b in zip(
+            model.optimizer.variables + model.extra_optimizers[0].variables
+            if model.extra_optimizers
+            else model.optimizer.variables,
+            reloaded.optimizer.variables
+            + reloaded.extra_optimizers[0].variables
+            if reloaded.extra_optimizers
+            else reloaded.optimizer.variables,
+            strict=True,
+        )
+    )
+
+    # The stopped run resumes from its backup at epoch 2 of 3.
+    resumed = build(name, seed=3)
+    resumed.compile()
+    resumed_history = resumed.fit(images, labels, batch_size=batch_size,
+                                  epochs=3, shuffle=False, verbose=0,
+                                  callbacks=callbacks)  # fmt: skip
+    return {
+        "logs": logs,
+        "before": before,
+        "after_one": after_one,
+        "after_two": after_two,
+        "steps_per_epoch": -(-len(images) // batch_size),
+        "generated_equal_after_reload": bool(
+            np.allclose(generated, reloaded_generated, atol=1e-6)
+        ),
+        "optimizer_state_equal_after_reload": optimizer_state_equal,
+        "resumed_epochs": len(resumed_history.history[list(logs)[0]]),
+        "resumed_iterations": state_snapshot(resumed)["iterations"],
+    }, generated
+
+
+def load_others(root, backend):
+    result = {}
+    for other in BACKENDS:
+        if other == backend:
+            continue
+        for name in MODELS:
+            model = keras.models.load_model(root / other / f"{name}.keras")
+            result[f"{other}/{name}"] = model.generate(z=latents(name))
+    return result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--load", action="store_true")
+    args = parser.parse_args(argv)
+    backend = keras.backend.backend()
+    out = args.out / backend
+    out.mkdir(parents=True, exist_ok=True)
+    if args.load:
+        np.savez(out / "loaded.npz", **load_others(args.out, backend))
+        return 0
+    steps, fits, generated = {}, {}, {}
+    for name in MODELS:
+        for key, value in one_sgd_step(name).items():
+            steps[f"{name}/{key}"] = value
+        fits[name], generated[name] = short_fit(name, out)
+    np.savez(out / "step.npz", **steps)
+    np.savez(out / "generated.npz", **generated)
+    with open(out / "fit.json", "w") as f:
+        json.dump(fits, f)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.exit(main())
