@@ -1,14 +1,52 @@
-"""The `tf.distribute` strategies `genimg train --strategy` trains under."""
+"""The strategies `genimg train --strategy` trains under.
 
+`mirrored` and `multiworker` are `tf.distribute` strategies, for the
+TensorFlow backend; `data-parallel` is `keras.distribution.DataParallel`,
+for the JAX backend: every batch split over all local devices.
+"""
+
+import contextlib
 import json
 import os
 
-STRATEGIES = ("default", "mirrored", "multiworker")
+import keras
+
+STRATEGIES = ("default", "mirrored", "multiworker", "data-parallel")
+# The backend each strategy runs on (`default` runs on every backend).
+STRATEGY_BACKENDS = {
+    "mirrored": "tensorflow",
+    "multiworker": "tensorflow",
+    "data-parallel": "jax",
+}
 TASK_TYPES = ("chief", "worker")
 
 
+class DataParallel:
+    """`keras.distribution.DataParallel` with the face of a strategy.
+
+    Made, it becomes Keras' global distribution: models built after it
+    keep their variables on every device, and `fit` splits every batch
+    between the devices (on the JAX backend). `scope()` is there for code
+    written for `tf.distribute`; it does nothing more.
+
+    Args:
+        devices: list of str or None. The devices, e.g. `["gpu:0",
+            "gpu:1"]`. Defaults to every device of the backend.
+    """
+
+    def __init__(self, devices=None):
+        self.distribution = keras.distribution.DataParallel(devices=devices)
+        keras.distribution.set_distribution(self.distribution)
+        self.num_replicas_in_sync = int(
+            self.distribution.device_mesh.devices.size
+        )
+
+    def scope(self):
+        return contextlib.nullcontext()
+
+
 def get_strategy(name="default", devices=None):
-    """Returns the `tf.distribute.Strategy` called `name`.
+    """Returns the strategy called `name`.
 
     Build and compile a model inside `strategy.scope()`; `model.fit` then
     splits every batch (the global batch) between the replicas, sums their
@@ -16,19 +54,21 @@ def get_strategy(name="default", devices=None):
 
     Args:
         name: str. `"default"` (no distribution: one device), `"mirrored"`
-            (every GPU of this machine, or the CPU when there is none) or
-            `"multiworker"` (every GPU of every machine listed in the
-            `TF_CONFIG` environment variable, a JSON object with a
-            `cluster` and this machine's `task`).
-        devices: list of str or None. With `"mirrored"`, the devices to use
-            (e.g. `["/gpu:0", "/gpu:1"]`). Defaults to all GPUs.
+            (TensorFlow: every GPU of this machine, or the CPU when there
+            is none), `"multiworker"` (TensorFlow: every GPU of every
+            machine listed in the `TF_CONFIG` environment variable, a JSON
+            object with a `cluster` and this machine's `task`) or
+            `"data-parallel"` (JAX: every device of this machine).
+        devices: list of str or None. With `"mirrored"` or
+            `"data-parallel"`, the devices to use (e.g. `["/gpu:0",
+            "/gpu:1"]`). Defaults to all GPUs.
 
     Returns:
-        A `tf.distribute.Strategy`.
+        A `tf.distribute.Strategy`, or a `DataParallel`.
 
     Raises:
-        ValueError: for an unknown `name`, or for `"multiworker"` without
-            a valid `TF_CONFIG`.
+        ValueError: for an unknown `name`, a strategy of another backend,
+            or `"multiworker"` without a valid `TF_CONFIG`.
 
     Example:
     >>> strategy = get_strategy("default")
@@ -40,6 +80,15 @@ def get_strategy(name="default", devices=None):
             f"Unknown strategy {name!r}. Expected one of: "
             f"{', '.join(STRATEGIES)}."
         )
+    backend = keras.backend.backend()
+    required = STRATEGY_BACKENDS.get(name, backend)
+    if required != backend:
+        raise ValueError(
+            f"The {name!r} strategy runs on the {required} backend "
+            f"(--backend {required}); this process runs on {backend}."
+        )
+    if name == "data-parallel":
+        return DataParallel(devices)
     if name == "multiworker":
         # Checked first: TensorFlow's own errors for a bad TF_CONFIG come
         # late and far from the cause.

@@ -6,6 +6,7 @@ what it saw; these tests compare it. A backend whose package is not
 installed is skipped (`.ci/run` installs all three).
 """
 
+import concurrent.futures
 import importlib.util
 import json
 import os
@@ -25,29 +26,53 @@ PACKAGES = {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}
 INSTALLED = [b for b in BACKENDS if importlib.util.find_spec(PACKAGES[b])]
 
 
-def run_on_backends(out, backends, *args):
-    """Runs zoo_steps on every backend, two processes at a time."""
-    processes = []
+def backend_env(backend, cache):
+    """The environment of a process on `backend`.
+
+    JAX gets two CPU devices (for the data-parallel check) and a
+    compilation cache, shared by the test's processes, so that the same
+    step compiled for two models is compiled once.
+    """
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    if backend == "jax":
+        env.update(
+            XLA_FLAGS="--xla_force_host_platform_device_count=2",
+            JAX_COMPILATION_CACHE_DIR=str(cache),
+            JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+            JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
+        )
+    return env
+
+
+def run_on_backends(out, backends, load=False):
+    """Runs zoo_steps on every backend, two processes at a time.
+
+    The JAX and PyTorch processes cannot import TensorFlow, as on a
+    machine without it. JAX, whose compiler is the slowest, runs in two
+    halves side by side, one of which checks data parallelism.
+    """
+    jobs = []
     for backend in backends:
-        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+        parts = ["first", "second"] if backend == "jax" and not load else [""]
+        for part in parts:
+            args = ["--load"] if load else ["--part", part or "all"]
+            if backend != "tensorflow":
+                args.append("--without-tensorflow")
+            jobs.append((backend, args))
+
+    def run(job):
+        backend, args = job
         command = [sys.executable, "-m", "tests.backend_checks.zoo_steps",
                    str(out), *args]  # fmt: skip
-        processes.append(
-            (
-                backend,
-                subprocess.Popen(
-                    command,
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                ),
-            )  # fmt: skip
-        )
-    for backend, process in processes:
-        output, _ = process.communicate(timeout=600)
-        assert process.returncode == 0, f"{backend}:\n{output[-3000:]}"
+        env = backend_env(backend, out / "jax_cache")
+        result = subprocess.run(command, cwd=ROOT, env=env, timeout=600,
+                                capture_output=True, text=True)  # fmt: skip
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"{backend}:\n{output[-3000:]}"
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for future in [pool.submit(run, job) for job in jobs]:
+            future.result()
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +80,32 @@ def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("backends")
     run_on_backends(out, INSTALLED)
     if len(INSTALLED) > 1:
-        run_on_backends(out, INSTALLED, "--load")
+        run_on_backends(out, INSTALLED, load=True)
     return out
+
+
+def fit_reports(results, backend):
+    """Everything a backend's processes wrote in their `fit-*.json`."""
+    reports = {}
+    for path in sorted((results / backend).glob("fit-*.json")):
+        with open(path) as f:
+            reports.update(json.load(f))
+    return reports
+
+
+def npz_files(results, backend, stem):
+    """The arrays of a backend's `<stem>-*.npz` files, in one dict."""
+    arrays = {}
+    for path in sorted((results / backend).glob(f"{stem}-*.npz")):
+        with np.load(path) as npz:
+            arrays.update({k: npz[k] for k in npz.files})
+    return arrays
 
 
 def fit_report(results, backend, name):
     if backend not in INSTALLED:
         pytest.skip(f"{backend} is not installed")
-    with open(results / backend / "fit.json") as f:
-        return json.load(f)[name]
+    return fit_reports(results, backend)[name]
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -103,13 +145,25 @@ def test_model_trains_saves_and_resumes(results, backend, name):
     assert report["resumed_iterations"] == [3 * n for n in per_epoch]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_mixed_precision_trains_the_gans(results, backend):
+    report = fit_report(results, backend, "mixed_precision")
+    for policy, dtype in (("mixed_bfloat16", "bfloat16"),
+                          ("mixed_float16", "float16")):  # fmt: skip
+        assert report[policy] == {
+            "finite": True,
+            "compute_dtype": dtype,
+            "generated_dtype": "float32",
+        }
+
+
 @pytest.mark.parametrize("name", list(MODELS))
 def test_one_step_gives_the_same_numbers_on_every_backend(results, name):
     if len(INSTALLED) < 2:
         pytest.skip("needs two backends")
-    steps = {b: np.load(results / b / "step.npz") for b in INSTALLED}
+    steps = {b: npz_files(results, b, "step") for b in INSTALLED}
     reference, *others = INSTALLED
-    keys = [k for k in steps[reference].files if k.startswith(f"{name}/")]
+    keys = [k for k in steps[reference] if k.startswith(f"{name}/")]
     assert any("/log/" in k for k in keys) and any(
         "/weight/" in k for k in keys
     )
@@ -132,8 +186,67 @@ def test_keras_file_from_one_backend_generates_the_same_on_others(
         for origin in INSTALLED:
             if origin == backend:
                 continue
-            expected = np.load(results / origin / "generated.npz")[name]
+            expected = npz_files(results, origin, "generated")[name]
             np.testing.assert_allclose(
                 loaded[f"{origin}/{name}"], expected, atol=1e-5,
                 err_msg=f"{name} saved on {origin}, opened on {backend}",
             )  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_callbacks_latent_tools_metrics_and_plots_on_every_backend(
+    results, backend
+):
+    report = fit_report(results, backend, "tools")
+    assert report == {
+        "loss_went_down": True,
+        "sample_grids": 4,  # samples and reconstructions, 2 epochs
+        "interpolation_shape": [5, 16, 16, 1],
+        "frechet_distance": pytest.approx(8.0, abs=1e-6),
+        "history_plot": True,
+    }
+    # Everything above ran without TensorFlow on JAX and PyTorch.
+    imported = fit_report(results, backend, "tensorflow_imported")
+    assert imported == (backend == "tensorflow")
+
+
+def test_data_parallel_step_on_two_devices_equals_one_device(results):
+    report = fit_report(results, "jax", "data_parallel")
+    for name in ("vae", "dcgan"):
+        weights, logs, devices_one, devices_split = report[name]
+        assert (devices_one, devices_split) == (1, 2)
+        assert weights < 1e-5 and logs < 1e-4, (name, weights, logs)
+
+
+def test_cli_trains_on_jax_over_two_devices_and_exports(tmp_path):
+    if "jax" not in INSTALLED:
+        pytest.skip("jax is not installed")
+    env = backend_env("jax", tmp_path / "jax_cache")
+    env.pop("KERAS_BACKEND")  # the command line chooses
+    out, exports = tmp_path / "run", tmp_path / "saved_models" / "vae"
+    train = subprocess.run(
+        [sys.executable, "-m", "keras_genimg.cli.main", "train", "vae",
+         "--backend", "jax", "--strategy", "data-parallel", "--limit", "64",
+         "--batch-size", "16", "--image-size", "16", "--latent-dim", "4",
+         "--epochs", "1", "--verbose", "0", "--out", str(out),
+         "--export", str(exports)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert train.returncode == 0, train.stderr[-3000:]
+    with open(out / "config.json") as f:
+        config = json.load(f)
+    assert config["backend"] == "jax" and config["strategy"] == "data-parallel"
+    assert (out / "model.keras").is_file()
+    # Exported on TensorFlow from the file trained on JAX.
+    assert (exports / "1" / "saved_model.pb").is_file()
+
+
+def test_info_prints_the_backend_its_devices_and_versions(capsys):
+    from keras_genimg.cli.main import main
+
+    assert main(["info"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "backend: tensorflow" in lines
+    assert any(line.startswith("devices: ") and "cpu" in line.lower()
+               for line in lines)  # fmt: skip
+    assert any(line.startswith("keras: 3.") for line in lines)

@@ -422,9 +422,7 @@ def test_mixed_bfloat16_smoke(model_class, tmp_path):
     images, labels = class_blobs(32)
     history = model.fit(images, labels, batch_size=16, epochs=1, verbose=0)
     assert all(np.isfinite(v).all() for v in history.history.values())
-    network = (
-        model.generator if model_class is DCGAN else model.decoder
-    )
+    network = model.generator if model_class is DCGAN else model.decoder
     conv = next(
         layer
         for layer in network.layers

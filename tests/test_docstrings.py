@@ -38,7 +38,7 @@ from keras_genimg.utils import atomic
         conditional_gan,
         conditional_vae,
         wgan_gp,
-            conditional_networks,
+        conditional_networks,
         interpolation,
         traversal,
         attributes,

@@ -1,4 +1,10 @@
-"""Callbacks for training the zoo's models with `model.fit`."""
+"""Callbacks for training the zoo's models with `model.fit`.
+
+All but `TensorBoardGrid` (TensorFlow summaries) run on every backend
+without TensorFlow.
+"""
+
+import importlib
 
 from keras_genimg.callbacks.atomic_checkpoint import AtomicCheckpoint
 from keras_genimg.callbacks.divergence_guard import (
@@ -14,7 +20,6 @@ from keras_genimg.callbacks.mode_collapse import (
 )
 from keras_genimg.callbacks.sample_grid import SampleGrid
 from keras_genimg.callbacks.sample_metric import SampleMetric
-from keras_genimg.callbacks.tensorboard_grid import TensorBoardGrid
 
 __all__ = [
     "AtomicCheckpoint",
@@ -30,3 +35,15 @@ __all__ = [
     "nearest_neighbour_distance",
     "save_image_grid",
 ]
+
+
+def __getattr__(name):
+    # Imported when first used: it needs TensorFlow, the others do not.
+    if name == "TensorBoardGrid":
+        module = importlib.import_module(
+            "keras_genimg.callbacks.tensorboard_grid"
+        )
+        return module.TensorBoardGrid
+    raise AttributeError(
+        f"module 'keras_genimg.callbacks' has no attribute {name!r}"
+    )

@@ -192,7 +192,8 @@ def run(args):
         fixed_batch = fixed_labels = None
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump({k: v for k, v in vars(args).items() if k != "run"}, f)
+        config = {k: v for k, v in vars(args).items() if k != "run"}
+        json.dump({**config, "backend": keras.backend.backend()}, f)
     # A backup restores on this machine only; the other workers would start
     # over and wait for it, so multi-worker runs keep none.
     backup = args.strategy != "multiworker"

@@ -8,7 +8,7 @@ import keras
 
 from keras_genimg.export import versions
 from keras_genimg.export.signatures import serving_signatures
-from keras_genimg.export.verify import verify_export
+from keras_genimg.export.verify import ExportError, verify_export
 from keras_genimg.export.warmup import write_warmup_requests
 
 WARMUP_BATCH_SIZE = 2
@@ -49,13 +49,25 @@ def export_saved_model(model, base_dir, version=None, warmup=True):
     Raises:
         FileExistsError: if `version` already exists, or `base_dir` is a
             file or an exported version.
-        ExportError: if the written SavedModel fails its checks.
+        ExportError: if the written SavedModel fails its checks, or Keras
+            runs on another backend than TensorFlow.
+
+    A model trained on JAX or PyTorch is exported from its `.keras` file
+    on the TensorFlow backend: `genimg export MODEL.keras --to DIR` does
+    that whatever backend it is asked to run on.
 
     Example:
     >>> # model = keras.models.load_model("runs/vae/model.keras")
     >>> # export_saved_model(model, "saved_models/vae")
     >>> # 'saved_models/vae/1'
     """
+    if keras.backend.backend() != "tensorflow":
+        raise ExportError(
+            "export_saved_model writes TensorFlow graphs and runs on the "
+            f"TensorFlow backend; Keras runs on {keras.backend.backend()}. "
+            "Save the model (model.save('model.keras')) and run `genimg "
+            "export model.keras --to DIR`, which opens it on TensorFlow."
+        )
     signatures = serving_signatures(model)
     base_dir = os.fspath(base_dir)
     _check_base_dir(base_dir)

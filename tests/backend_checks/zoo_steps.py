@@ -2,29 +2,59 @@
 
 Run as `KERAS_BACKEND=jax python -m tests.backend_checks.zoo_steps OUT`
 (the backend is chosen when Keras is first imported, so each backend needs
-a process of its own). `tests/test_backends.py` runs it on every backend
-and compares what the processes wrote:
+a process of its own). With `--without-tensorflow`, `import tensorflow`
+fails in the process, as on a machine without it. `tests/test_backends.py`
+runs it on every backend and compares what the processes wrote:
 
-- `OUT/<backend>/step.npz`: logs and weights after one SGD step of every
-  model from the same initial weights, batch and noise;
-- `OUT/<backend>/fit.json`: per model, what a short `fit` logged and the
-  checks it made of the training state;
-- `OUT/<backend>/<model>.keras` and `generated.npz`: trained models and
-  their `generate(z)`, for the other backends to load;
+- `OUT/<backend>/step-<part>.npz`: logs and weights after one SGD step of
+  every model from the same initial weights, batch and noise;
+- `OUT/<backend>/fit-<part>.json`: per model, what a short `fit` logged
+  and the checks it made of the training state, and the other checks;
+- `OUT/<backend>/<model>.keras` and `generated-<part>.npz`: trained models
+  and their `generate(z)`, for the other backends to load;
 - with `--load`, `OUT/<backend>/loaded.npz`: `generate(z)` of every other
-  backend's files, opened here.
+  backend's files, opened here;
+- in the part that checks it (JAX on two devices), the largest
+  differences between a step split over the devices and the step on one.
+
+`--part` chooses the models and checks (`PARTS`).
 """
 
 import argparse
+import importlib.abc
+import importlib.machinery
 import json
 import os
 import sys
 from pathlib import Path
 
-import keras
-import numpy as np
 
-from keras_genimg import models
+class NoTensorFlow(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Makes `import tensorflow` fail, as where it is not installed.
+
+    Its spec has no origin, so that code which only looks TensorFlow up
+    (`importlib.util.find_spec`, as PyTorch does) carries on.
+    """
+
+    def find_spec(self, name, path, target=None):
+        if name.partition(".")[0] != "tensorflow":
+            return None
+        return importlib.machinery.ModuleSpec(name, self)
+
+    def create_module(self, spec):
+        raise ModuleNotFoundError(f"No module named {spec.name!r}")
+
+    def exec_module(self, module):
+        raise ModuleNotFoundError(f"No module named {module.__name__!r}")
+
+
+if "--without-tensorflow" in sys.argv:
+    sys.meta_path.insert(0, NoTensorFlow())
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from keras_genimg import callbacks, latent, metrics, models, plots  # noqa: E402
 
 SHAPE = (16, 16, 1)
 NUM_CLASSES = 3
@@ -219,6 +249,53 @@ def short_fit(name, out):
     }, generated
 
 
+def mixed_precision_steps():
+    """Logs of a DCGAN step (two optimizers, loss scaling under float16)
+    in each mixed precision: finite, with float32 images out."""
+    images, _ = data("dcgan", 8)
+    result = {}
+    for policy in ("mixed_bfloat16", "mixed_float16"):
+        with models.dtype_policy_scope(policy):
+            model = build("dcgan")
+            model.compile()
+        logs = model.train_on_batch(images, return_dict=True)
+        generated = model.generate(num_images=2, seed=0)
+        result[policy] = {
+            "finite": bool(np.all(np.isfinite(list(logs.values())))),
+            "compute_dtype": model.generator.layers[-2].compute_dtype,
+            "generated_dtype": str(generated.dtype),
+        }
+    return result
+
+
+def tools_on_a_trained_vae(out):
+    """Callbacks, latent tools, metrics and plots on a VAE; their checks."""
+    images, _ = data("vae", 32)
+    vae = build("vae")
+    vae.compile()
+    history = vae.fit(
+        images, batch_size=16, epochs=2, verbose=0,
+        callbacks=[
+            callbacks.SampleGrid(out / "samples", num_images=4, seed=0,
+                                 reconstruction_images=images[:4]),
+            callbacks.HistoryJSON(out / "history.json"),
+        ],
+    )  # fmt: skip
+    path = latent.interpolate_images(vae, images[0], images[1], steps=5)
+    real = np.random.default_rng(0).normal(size=(64, 8))
+    plots.plot_history(out / "history.json", out / "history.png")
+    return {
+        "loss_went_down": history.history["loss"][1]
+        < history.history["loss"][0],
+        "sample_grids": len(list((out / "samples").glob("*.png"))),
+        "interpolation_shape": list(path.shape),
+        "frechet_distance": float(
+            metrics.frechet_distance_from_features(real, real + 1.0)
+        ),
+        "history_plot": (out / "history.png").stat().st_size > 0,
+    }
+
+
 def load_others(root, backend):
     result = {}
     for other in BACKENDS:
@@ -230,10 +307,22 @@ def load_others(root, backend):
     return result
 
 
+# What one process does: the models it trains and the other checks it
+# makes. A backend's work can be split over two processes (JAX compiles
+# slowly; the halves run side by side).
+PARTS = {
+    "all": (list(MODELS), ("mixed_precision", "tools")),
+    "first": (["vae", "cvae", "wgan_gp"], ("tools",)),
+    "second": (["dcgan", "cgan"], ("mixed_precision", "data_parallel")),
+}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
+    parser.add_argument("--part", choices=PARTS, default="all")
     parser.add_argument("--load", action="store_true")
+    parser.add_argument("--without-tensorflow", action="store_true")
     args = parser.parse_args(argv)
     backend = keras.backend.backend()
     out = args.out / backend
@@ -241,14 +330,24 @@ def main(argv=None):
     if args.load:
         np.savez(out / "loaded.npz", **load_others(args.out, backend))
         return 0
+    names, checks = PARTS[args.part]
     steps, fits, generated = {}, {}, {}
-    for name in MODELS:
+    for name in names:
         for key, value in one_sgd_step(name).items():
             steps[f"{name}/{key}"] = value
         fits[name], generated[name] = short_fit(name, out)
-    np.savez(out / "step.npz", **steps)
-    np.savez(out / "generated.npz", **generated)
-    with open(out / "fit.json", "w") as f:
+    if "mixed_precision" in checks:
+        fits["mixed_precision"] = mixed_precision_steps()
+    if "tools" in checks:
+        fits["tools"] = tools_on_a_trained_vae(out)
+    fits["tensorflow_imported"] = "tensorflow" in sys.modules
+    if "data_parallel" in checks:  # last: it sets the global distribution
+        from tests.backend_checks import data_parallel
+
+        fits["data_parallel"] = data_parallel.differences()
+    np.savez(out / f"step-{args.part}.npz", **steps)
+    np.savez(out / f"generated-{args.part}.npz", **generated)
+    with open(out / f"fit-{args.part}.json", "w") as f:
         json.dump(fits, f)
     return 0
 

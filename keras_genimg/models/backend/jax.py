@@ -185,4 +185,17 @@ def value_and_input_grad(fn, x):
 
 
 def apply_gradients(optimizer, grads, variables):
-    optimizer.apply_gradients(zip(grads, variables))
+    # `stateless_apply`, as Keras' own JAX step does: a stateful `apply`
+    # inside the step's scope would let tracers escape the `ops.cond` of a
+    # `LossScaleOptimizer` (float16).
+    scope = _SCOPES[-1][0]
+    variables = list(variables)
+    (new_values, new_state) = optimizer.stateless_apply(
+        [scope.get_current_value(v) for v in optimizer.variables],
+        list(grads),
+        [scope.get_current_value(v) for v in variables],
+    )
+    for variable, value in zip(variables, new_values):
+        scope.add_update((variable, value))
+    for variable, value in zip(optimizer.variables, new_state):
+        scope.add_update((variable, value))

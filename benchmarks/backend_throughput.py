@@ -1,0 +1,159 @@
+"""Training throughput of every zoo model on JAX, TensorFlow and PyTorch.
+
+Times training images per second of `model.fit` for each model on each
+Keras backend, at the sizes `genimg train` uses (28x28x1, the MNIST shape,
+with each model's default batch and latent sizes), on random images held
+in memory (the speed of a step does not depend on the pixels). Keras
+picks its backend once per process, so every backend runs in a process of
+its own; the processes take turns, one timed run each per repeat, so that
+a change in machine load hits every backend alike. The first run of each
+is a warm-up (tracing and compiling) and is not timed. The table shows
+medians and each backend's ratio to TensorFlow.
+
+It needs only `keras_genimg.models` and numpy, so it runs where
+TensorFlow is not installed (e.g. a GPU machine with JAX and PyTorch:
+`--backends jax torch`, ratios then to the first backend listed).
+
+    python benchmarks/backend_throughput.py [--backends jax tensorflow torch]
+        [--models dcgan vae cgan cvae wgan_gp] [--steps 32] [--repeats 3]
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+BACKENDS = ("tensorflow", "jax", "torch")
+MODELS = ("dcgan", "vae", "cgan", "cvae", "wgan_gp")
+IMAGE_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+
+
+def serve(name, steps):
+    """Worker: builds `name` on this process' backend and times `fit`.
+
+    Answers `ready` once warmed up, then one `seconds S` line for every
+    `train` line read from stdin.
+    """
+    import keras
+    import numpy as np
+
+    from keras_genimg import models
+
+    entry = models.entry(name)
+    rng = np.random.default_rng(0)
+    count = steps * entry.batch_size
+    images = rng.random((count, *IMAGE_SHAPE), "float32")
+    labels = rng.integers(0, NUM_CLASSES, count) if entry.conditional else None
+    extra = {"num_classes": NUM_CLASSES} if entry.conditional else {}
+    model = models.get(
+        name,
+        image_shape=IMAGE_SHAPE,
+        latent_dim=entry.latent_dim,
+        seed=0,
+        **extra,
+    )
+    model.compile()
+
+    def run():
+        model.fit(
+            images,
+            labels,
+            batch_size=entry.batch_size,
+            epochs=1,
+            shuffle=False,
+            verbose=0,
+        )
+
+    run()  # warm-up: tracing, compiling
+    print(f"ready {keras.backend.backend()}", flush=True)
+    for _ in sys.stdin:
+        start = time.perf_counter()
+        run()
+        print(f"seconds {time.perf_counter() - start}", flush=True)
+
+
+class Worker:
+    """A `serve` process on one backend, driven over its stdin/stdout."""
+
+    def __init__(self, backend, name, steps):
+        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--worker", name, "--steps", str(steps)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+
+    def answer(self):
+        for line in self.process.stdout:
+            if line.startswith(("ready", "seconds")):
+                return line.split()[1]
+        raise RuntimeError("a benchmark worker died; run it alone to see why")
+
+    def time(self):
+        self.process.stdin.write("train\n")
+        self.process.stdin.flush()
+        return float(self.answer())
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def benchmark(name, backends, steps, repeats):
+    """Median img/s of `name` on each backend."""
+    workers = {backend: Worker(backend, name, steps) for backend in backends}
+    try:
+        for backend, worker in workers.items():
+            assert worker.answer() == backend
+        seconds = {backend: [] for backend in backends}
+        for _ in range(repeats):
+            for backend, worker in workers.items():
+                seconds[backend].append(worker.time())
+    finally:
+        for worker in workers.values():
+            worker.close()
+    from keras_genimg.models import entry
+
+    images = steps * entry(name).batch_size
+    return {b: images / statistics.median(t) for b, t in seconds.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS)
+    )
+    parser.add_argument(
+        "--models", nargs="+", choices=MODELS, default=list(MODELS)
+    )
+    parser.add_argument("--steps", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        serve(args.worker, args.steps)
+        return
+    baseline = args.backends[0]
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} "
+        f"cores; {args.steps} steps x {args.repeats} repeats, median"
+    )
+    header = f"{'model':8} {'backend':11} {'img/s':>8} {'vs ' + baseline:>14}"
+    print(header)
+    print("-" * len(header))
+    for name in args.models:
+        throughput = benchmark(name, args.backends, args.steps, args.repeats)
+        for backend, value in throughput.items():
+            ratio = value / throughput[baseline]
+            print(f"{name:8} {backend:11} {value:8.0f} {ratio:13.2f}x")
+
+
+if __name__ == "__main__":
+    main()
