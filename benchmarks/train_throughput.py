@@ -34,11 +34,6 @@ import tutorial_loops
 
 import keras_genimg  # noqa: F401  (registers the models)
 from keras_genimg import models
-from keras_genimg.cli.train import (
-    CONDITIONAL_MODELS,
-    DEFAULT_BATCH_SIZES,
-    DEFAULT_LATENT_DIMS,
-)
 from keras_genimg.data import load_arrays, load_images
 from keras_genimg.models import networks
 
@@ -84,13 +79,13 @@ class Ours:
         jit_compile=False,
         steps_per_execution=1,
     ):
-        conditional = name in CONDITIONAL_MODELS
+        conditional = models.entry(name).conditional
         extra = {"num_classes": NUM_CLASSES} if conditional else {}
         with models.dtype_policy_scope(policy):
             self.model = models.get(
                 name,
                 image_shape=IMAGE_SHAPE,
-                latent_dim=DEFAULT_LATENT_DIMS[name],
+                latent_dim=models.entry(name).latent_dim,
                 seed=0,
                 **extra,
             )
@@ -119,7 +114,7 @@ class Tutorial:
     """The tutorial's loop on the same networks and batch size."""
 
     def __init__(self, name, images, batch_size):
-        latent_dim = DEFAULT_LATENT_DIMS[name]
+        latent_dim = models.entry(name).latent_dim
         x = images.astype("float32")
         if name == "dcgan":
             x = (x - 127.5) / 127.5  # the tutorial's scaling to [-1, 1]
@@ -151,7 +146,7 @@ def build_runner(name, label, batch_size=None):
     `batch_size` defaults to the model's `genimg train` default.
     """
     images, labels = mnist_like_images()
-    batch_size = batch_size or DEFAULT_BATCH_SIZES[name]
+    batch_size = batch_size or models.entry(name).batch_size
     if label == TUTORIAL:
         return Tutorial(name, images, batch_size)
     return Ours(name, images, labels, batch_size, **VARIANTS[label])
@@ -289,7 +284,7 @@ def main():
     print(header)
     print("-" * len(header))
     for name in args.models:
-        batch_size = args.batch_size or DEFAULT_BATCH_SIZES[name]
+        batch_size = args.batch_size or models.entry(name).batch_size
         throughput, input_share = benchmark(
             name, args.steps, args.repeats, args.warmup, batch_size
         )
