@@ -14,10 +14,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
-from tests.backend_checks.zoo_steps import BACKENDS, MODELS
+from tests.backend_checks.zoo_steps import (
+    BACKENDS,
+    MODELS,
+    SAME_STEP_MODELS,
+    load_others,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +86,11 @@ def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("backends")
     run_on_backends(out, INSTALLED)
     if len(INSTALLED) > 1:
-        run_on_backends(out, INSTALLED, load=True)
+        # This process opens the files on its own backend.
+        here = keras.backend.backend()
+        others = [b for b in INSTALLED if b != here]
+        run_on_backends(out, others, load=True)
+        np.savez(out / here / "loaded.npz", **load_others(out, here))
     return out
 
 
@@ -146,7 +156,7 @@ def test_model_trains_saves_and_resumes(results, backend, name):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_mixed_precision_trains_the_gans(results, backend):
+def test_mixed_precision_trains(results, backend):
     report = fit_report(results, backend, "mixed_precision")
     for policy, dtype in (("mixed_bfloat16", "bfloat16"),
                           ("mixed_float16", "float16")):  # fmt: skip
@@ -157,7 +167,7 @@ def test_mixed_precision_trains_the_gans(results, backend):
         }
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", SAME_STEP_MODELS)
 def test_one_step_gives_the_same_numbers_on_every_backend(results, name):
     if len(INSTALLED) < 2:
         pytest.skip("needs two backends")
@@ -210,9 +220,35 @@ def test_callbacks_latent_tools_metrics_and_plots_on_every_backend(
     assert imported == (backend == "tensorflow")
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_failed_fit_leaves_the_model_usable(results, backend):
+    # On JAX, Keras empties the variables for `fit`; the zoo's JAX trainer
+    # puts them back when a step fails (it reads Keras' private
+    # `Variable._value`: this fails if Keras changes how it empties them).
+    report = fit_report(results, backend, "failed_fit")
+    assert report == {
+        "raised": True,
+        "generates_the_same": True,
+        "trained_after": 1,
+    }
+
+
+def test_keras_private_hook_of_the_tensorflow_trainer_is_there():
+    # keras_genimg/models/backend/tensorflow.py overrides this private
+    # method of Keras' TensorFlow trainer (see its comment there).
+    import inspect
+
+    import keras
+
+    hook = getattr(keras.Model, "_maybe_symbolic_build", None)
+    assert hook is not None, "Keras removed Trainer._maybe_symbolic_build"
+    parameters = list(inspect.signature(hook).parameters)
+    assert parameters == ["self", "iterator", "data_batch"], parameters
+
+
 def test_data_parallel_step_on_two_devices_equals_one_device(results):
     report = fit_report(results, "jax", "data_parallel")
-    for name in ("vae", "dcgan"):
+    for name in ("dcgan",):
         weights, logs, devices_one, devices_split = report[name]
         assert (devices_one, devices_split) == (1, 2)
         assert weights < 1e-5 and logs < 1e-4, (name, weights, logs)
