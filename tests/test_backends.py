@@ -6,12 +6,15 @@ what it saw; these tests compare it. A backend whose package is not
 installed is skipped (`.ci/run` installs all three).
 """
 
+import atexit
 import concurrent.futures
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import keras
@@ -32,14 +35,16 @@ PACKAGES = {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}
 INSTALLED = [b for b in BACKENDS if importlib.util.find_spec(PACKAGES[b])]
 
 
-def backend_env(backend, cache):
+def backend_env(backend, cache, base=None):
     """The environment of a process on `backend`.
 
     JAX gets two CPU devices (for the data-parallel check) and a
     compilation cache, shared by the test's processes, so that the same
     step compiled for two models is compiled once.
     """
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(
+        base or os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3"
+    )
     if backend == "jax":
         env.update(
             XLA_FLAGS="--xla_force_host_platform_device_count=2",
@@ -50,7 +55,7 @@ def backend_env(backend, cache):
     return env
 
 
-def run_on_backends(out, backends, load=False):
+def run_on_backends(out, backends, load=False, base_env=None):
     """Runs zoo_steps on every backend, two processes at a time.
 
     The JAX and PyTorch processes cannot import TensorFlow, as on a
@@ -70,7 +75,7 @@ def run_on_backends(out, backends, load=False):
         backend, args = job
         command = [sys.executable, "-m", "tests.backend_checks.zoo_steps",
                    str(out), *args]  # fmt: skip
-        env = backend_env(backend, out / "jax_cache")
+        env = backend_env(backend, out / "jax_cache", base_env)
         result = subprocess.run(command, cwd=ROOT, env=env, timeout=600,
                                 capture_output=True, text=True)  # fmt: skip
         output = result.stdout + result.stderr
@@ -81,15 +86,46 @@ def run_on_backends(out, backends, load=False):
             future.result()
 
 
+# The backends' processes, started in the background by `start_runs`.
+_RUNS = {}
+
+
+def start_runs():
+    """Starts the backends' processes in a thread of their own, once.
+
+    `tests/conftest.py` calls it when these tests are collected and moves
+    them to the end of the session, so that the processes train while the
+    rest of the suite runs.
+
+    Returns:
+        The folder they write to.
+    """
+    if "done" not in _RUNS:
+        out = Path(tempfile.mkdtemp(prefix="keras_genimg_backends_"))
+        atexit.register(shutil.rmtree, out, ignore_errors=True)
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        _RUNS["out"] = out
+        # The environment as it is now: tests change it while they run.
+        _RUNS["done"] = pool.submit(_run_all, out, dict(os.environ))
+        pool.shutdown(wait=False)
+    return _RUNS["out"]
+
+
+def _run_all(out, base_env):
+    run_on_backends(out, INSTALLED, base_env=base_env)
+    here = keras.backend.backend()
+    others = [b for b in INSTALLED if b != here]
+    if others:
+        run_on_backends(out, others, load=True, base_env=base_env)
+
+
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    out = tmp_path_factory.mktemp("backends")
-    run_on_backends(out, INSTALLED)
+def results():
+    out = start_runs()
+    _RUNS["done"].result()
+    here = keras.backend.backend()
     if len(INSTALLED) > 1:
-        # This process opens the files on its own backend.
-        here = keras.backend.backend()
-        others = [b for b in INSTALLED if b != here]
-        run_on_backends(out, others, load=True)
+        # This process opens the other backends' files on its own.
         np.savez(out / here / "loaded.npz", **load_others(out, here))
     return out
 

@@ -895,6 +895,7 @@ def test_every_category_has_several_cases_of_both_kinds():
     assert len({case.id for case in CASES}) == len(CASES)
 
 
+@pytest.mark.slow
 def test_console_script_prints_no_traceback(env):
     """A real `genimg` process, on data whose second image is not one."""
     genimg = shutil.which("genimg")

@@ -45,6 +45,7 @@ def test_make_grid_layout_and_values():
         make_grid(np.zeros((2, 2)))
 
 
+@pytest.mark.slow
 def test_sample_grid_writes_fixed_latent_samples(tmp_path):
     keras.utils.set_random_seed(0)
     gan = DCGAN(image_shape=SHAPE, latent_dim=4, filters=8, seed=0)
@@ -63,6 +64,7 @@ def test_sample_grid_writes_fixed_latent_samples(tmp_path):
     assert not np.allclose(first, pixels)  # the model changed in between
 
 
+@pytest.mark.slow
 def test_sample_grid_writes_vae_reconstructions(tmp_path):
     vae = VAE(image_shape=SHAPE, latent_dim=4, filters=8, seed=0)
     vae.compile()
@@ -98,6 +100,7 @@ def test_sample_grid_rejects_bad_arguments(tmp_path):
         SampleGrid(tmp_path, num_images=0)
 
 
+@pytest.mark.slow
 def test_history_json_and_checkpoint(tmp_path):
     vae = VAE(image_shape=SHAPE, latent_dim=4, filters=8, seed=0)
     vae.compile()

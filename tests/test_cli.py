@@ -26,6 +26,7 @@ TINY = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,model_class", [("vae", VAE), ("dcgan", DCGAN)])
 def test_train_writes_grids_model_and_history(name, model_class, tmp_path):
     out = tmp_path / "run"
@@ -67,6 +68,7 @@ def test_train_writes_grids_model_and_history(name, model_class, tmp_path):
     assert all(np.isfinite(v).all() for v in history.values())
 
 
+@pytest.mark.slow
 def test_train_is_reproducible_for_a_seed(tmp_path):
     grids = []
     for run in ("a", "b"):
@@ -89,6 +91,7 @@ def test_train_is_reproducible_for_a_seed(tmp_path):
     np.testing.assert_array_equal(grids[0], grids[1])
 
 
+@pytest.mark.slow
 def test_train_on_idx_directory(mnist_dir, tmp_path):
     out = tmp_path / "run"
     main(
@@ -132,6 +135,7 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
     assert err.strip().splitlines()[-1].startswith("genimg")
 
 
+@pytest.mark.slow
 def test_console_script_help_and_error(tmp_path):
     genimg = shutil.which("genimg")
     command = (
@@ -159,6 +163,7 @@ def test_console_script_help_and_error(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_train_mixed_precision_and_xla_flags(tmp_path):
     out = tmp_path / "run"
     main(

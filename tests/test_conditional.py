@@ -176,6 +176,7 @@ def test_training_without_labels_is_a_clear_error(model_class):
 # === ConditionalGAN ===
 
 
+@pytest.mark.slow
 def test_cgan_discriminator_learns_with_a_frozen_generator():
     images, labels = class_blobs(96)
     gan = tiny(DCGAN)
@@ -187,6 +188,7 @@ def test_cgan_discriminator_learns_with_a_frozen_generator():
     assert history.history["fake_accuracy"][-1] > 0.9
 
 
+@pytest.mark.slow
 def test_cgan_generator_learns_against_a_frozen_discriminator():
     images, labels = class_blobs(96)
     gan = tiny(DCGAN)
@@ -197,6 +199,7 @@ def test_cgan_generator_learns_against_a_frozen_discriminator():
     assert all(np.isfinite(v).all() for v in history.history.values())
 
 
+@pytest.mark.slow
 def test_cgan_label_controls_the_output():
     images, labels = class_blobs(192)
     gan = tiny(DCGAN)
@@ -214,6 +217,7 @@ def test_cgan_label_controls_the_output():
 # === ConditionalVAE ===
 
 
+@pytest.mark.slow
 def test_cvae_learns_and_label_controls_the_output():
     images, labels = class_blobs(192)
     cvae = tiny(VAE)
@@ -257,6 +261,7 @@ def test_cvae_encode_is_the_analytic_kl_of_its_posterior():
 # === Saving, callbacks, export, precision ===
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_class", MODELS)
 def test_keras_file_round_trip_and_further_training(model_class, tmp_path):
     images, labels = class_blobs(64)
@@ -338,6 +343,7 @@ def test_old_names_build_the_one_class(old_name, model_class):
     assert old_name(SHAPE, filters=8).num_classes == 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "stem,model_class",
     [("conditional_gan", DCGAN), ("conditional_vae", VAE)],
@@ -385,6 +391,7 @@ def test_sample_grid_has_one_row_per_class(tmp_path):
     np.testing.assert_allclose(pixels, expected, atol=1 / 255)
 
 
+@pytest.mark.slow
 def test_conditional_export_takes_a_label(tmp_path):
     model = tiny(VAE)
     model.compile()
@@ -410,6 +417,7 @@ def test_conditional_export_takes_a_label(tmp_path):
         decode(z=tf.constant(z), label=tf.constant([3, 0, 0]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_class", MODELS)
 def test_mixed_bfloat16_smoke(model_class, tmp_path):
     previous = keras.mixed_precision.dtype_policy()

@@ -347,6 +347,7 @@ def test_folder_without_subfolders_and_empty(tmp_path):
 # === TensorFlow Datasets ===
 
 
+@pytest.mark.slow
 def test_tfds_mock_data():
     tfds = pytest.importorskip("tensorflow_datasets")
     with tfds.testing.mock_data(num_examples=10):

@@ -19,6 +19,9 @@ import pytest
 from keras_genimg import distribute
 from keras_genimg.models import replicas
 
+# Every test here trains or starts processes: deselect with -m "not slow".
+pytestmark = pytest.mark.slow
+
 SHAPE = (16, 16, 1)
 GLOBAL_BATCH = 8
 LEARNING_RATE = 0.01

@@ -22,6 +22,7 @@ from keras_genimg.models import (
 from keras_genimg.utils import atomic
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "module",
     [

@@ -83,6 +83,7 @@ def eval_args(judge_path, cache_dir, *extra):
     ]
 
 
+@pytest.mark.slow
 def test_judge_train_command(tmp_path, capsys):
     out = tmp_path / "judge.keras"
     args = ["judge", "train", "--data", "shapes", "--limit", "50"]
@@ -122,6 +123,7 @@ def test_eval_writes_every_field_and_reuses_the_cache(
     assert again["metrics"] == report["metrics"]
 
 
+@pytest.mark.slow
 def test_eval_of_a_saved_model_matches_the_keras_file(
     run_dir, judge_path, tmp_path
 ):

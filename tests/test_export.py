@@ -31,6 +31,7 @@ def exported():
     return zoo.exported()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(zoo.GOLDEN))
 def test_signatures_promise_the_golden_table(name, exported):
     model = exported.models[name]
@@ -132,6 +133,7 @@ def _version_names(base_dir):
     return sorted(n for n in os.listdir(base_dir) if n.isdigit())
 
 
+@pytest.mark.slow
 def test_versions_count_up_and_are_never_overwritten(tmp_path, exported):
     model = exported.models["dcgan"]
     base_dir = tmp_path / "dcgan"
@@ -150,6 +152,7 @@ def test_versions_count_up_and_are_never_overwritten(tmp_path, exported):
     assert sorted(os.listdir(base_dir)) == ["1", "7", "8"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["write", "verify"])
 def test_a_failed_export_leaves_no_version_behind(
     stage, tmp_path, monkeypatch, exported
@@ -214,6 +217,7 @@ def test_concurrent_publishers_get_distinct_versions(tmp_path):
     assert owners == sorted(["first"] + [str(i) for i in range(num_threads)])
 
 
+@pytest.mark.slow
 def test_concurrent_exports_get_distinct_versions(tmp_path, exported):
     base_dir = tmp_path / "dcgan"
     model = exported.models["dcgan"]
@@ -251,6 +255,7 @@ def test_publish_refuses_an_existing_version(tmp_path):
 # === Precision and conditional models ===
 
 
+@pytest.mark.slow
 def test_mixed_precision_models_export_float32_signatures(tmp_path):
     keras.config.set_dtype_policy("mixed_bfloat16")
     try:
@@ -327,6 +332,7 @@ def test_serving_config_lists_every_exported_model(tmp_path, exported, capsys):
         model_server_config(root / "empty")
 
 
+@pytest.mark.slow
 def test_export_command_writes_the_requested_version(
     tmp_path, exported, capsys
 ):
@@ -343,6 +349,7 @@ def test_export_command_writes_the_requested_version(
     assert "Version 3 already exists" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_command_exports_at_the_end(tmp_path, capsys):
     base_dir = tmp_path / "saved_models" / "dcgan"
     argv = ["train", "dcgan", "--epochs", "1", "--limit", "32"]
@@ -353,6 +360,7 @@ def test_train_command_exports_at_the_end(tmp_path, capsys):
     assert tables.from_saved_model(base_dir / "1") == zoo.GOLDEN["dcgan"]
 
 
+@pytest.mark.slow
 def test_conditional_vae_exports_encode_and_reconstruct(tmp_path):
     from keras_genimg.models import VAE
     from keras_genimg.serving import Client, ServingError

@@ -16,6 +16,9 @@ import numpy as np
 import pytest
 from serving_checks import zoo
 
+# Every test here trains or starts processes: deselect with -m "not slow".
+pytestmark = pytest.mark.slow
+
 CHECKS = Path(__file__).parent / "serving_checks"
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
 

@@ -34,6 +34,7 @@ def seeded():
     keras.utils.set_random_seed(0)
 
 
+@pytest.mark.slow
 def test_sample_metric_logs_every_n_epochs_for_checkpoints(tmp_path):
     images = random_images(32)
     extractor = judge_extractor(build_judge(SHAPE, 4, filters=4))
@@ -96,6 +97,7 @@ def read_image_summaries(log_dir):
     return found
 
 
+@pytest.mark.slow
 def test_tensorboard_grid_writes_image_summaries(tmp_path):
     vae = VAE(image_shape=SHAPE, latent_dim=2, filters=8, seed=0)
     vae.compile()

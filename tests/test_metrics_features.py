@@ -105,6 +105,7 @@ def test_fingerprint_follows_weights_and_preprocessing():
 # === Judge ===
 
 
+@pytest.mark.slow
 def test_judge_reaches_useful_accuracy_on_real_digits(mnist_dir):
     x, y = load_arrays(mnist_dir, with_labels=True, limit=2000)
     judge, accuracy = train_judge(
@@ -114,6 +115,7 @@ def test_judge_reaches_useful_accuracy_on_real_digits(mnist_dir):
     assert judge.get_layer("features").output.shape == (None, 128)
 
 
+@pytest.mark.slow
 def test_judge_learns_easy_classes_and_round_trips(tmp_path):
     # Three classes told apart by where a bright bar is.
     rng = np.random.default_rng(0)
@@ -157,6 +159,7 @@ def test_failed_inception_download_is_one_clear_message(monkeypatch, tmp_path):
         inception_extractor(weights=str(tmp_path / "missing.h5"))
 
 
+@pytest.mark.slow
 def test_inception_plumbing_with_random_weights():
     # Real weights cannot be assumed here; random ones test the wiring:
     # 299x299 input, gray tiled to RGB, 2048 pool features, 1000 classes.

@@ -21,6 +21,7 @@ def images(num=64):
     return np.random.default_rng(0).random((num,) + SHAPE, "float32")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "policy", ["mixed_bfloat16", "mixed_float16"], indirect=True
 )
@@ -84,6 +85,7 @@ def test_vae_losses_stay_float32_under_mixed_precision():
     assert z_mean.dtype == z_log_var.dtype == np.float32
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_class", [VAE, DCGAN])
 def test_xla_train_step_matches_the_plain_one(model_class):
     def train(jit_compile):

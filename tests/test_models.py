@@ -108,6 +108,7 @@ def test_vae_reconstruction_loss_is_summed_over_pixels():
         VAE(image_shape=SHAPE, reconstruction_loss="l1")
 
 
+@pytest.mark.slow
 def test_vae_learns_to_reconstruct():
     images = blob_images(256)
     vae = VAE(image_shape=SHAPE, latent_dim=4, seed=0)
@@ -139,6 +140,7 @@ def test_vae_encode_decode_reconstruct_shapes():
 # === DCGAN ===
 
 
+@pytest.mark.slow
 def test_discriminator_learns_real_from_fake():
     """With the generator frozen, D must call real images real."""
     images = blob_images(128)
@@ -159,6 +161,7 @@ def test_discriminator_learns_real_from_fake():
     assert history.history["fake_accuracy"][-1] > 0.9
 
 
+@pytest.mark.slow
 def test_generator_learns_to_fool_a_fixed_discriminator():
     """With D frozen, the non-saturating loss must lower g_loss."""
     images = blob_images(128)
@@ -206,6 +209,7 @@ def test_dcgan_discriminator_has_no_batchnorm_after_first_layer():
 # === Both: fit conventions, validation, saving ===
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_class", [VAE, DCGAN])
 def test_fit_accepts_labelled_batches_and_validation_data(model_class):
     import tensorflow as tf
@@ -221,6 +225,7 @@ def test_fit_accepts_labelled_batches_and_validation_data(model_class):
     assert all(np.isfinite(v[0]) for v in history.history.values())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_class", [VAE, DCGAN])
 def test_keras_file_round_trip_and_further_training(model_class, tmp_path):
     images = blob_images(64)
@@ -322,6 +327,7 @@ def test_registry():
         models.get("stylegan")
 
 
+@pytest.mark.slow
 def test_importing_the_package_registers_models_for_load_model(tmp_path):
     import subprocess
     import sys

@@ -56,6 +56,7 @@ def test_history_panels_pair_metrics_with_their_validation():
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "num_metrics,size", [(1, (400, 300)), (4, (1200, 600))]
 )
@@ -92,6 +93,7 @@ def test_manifold_latents_walk_the_gaussian_quantiles():
     np.testing.assert_allclose(z3[:, [2, 0]], z, rtol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("latent_dim", [2, 5])
 def test_latent_manifold_and_scatter(tmp_path, latent_dim):
     vae = VAE(image_shape=SHAPE, latent_dim=latent_dim, filters=8, seed=0)

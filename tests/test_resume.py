@@ -29,6 +29,7 @@ def completed_epochs(out):
         return 0
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_weights(tmp_path):
     killed = tmp_path / "killed"
     command = [sys.executable, "-m", "keras_genimg.cli.main", *ARGS,
@@ -83,6 +84,7 @@ def test_divergence_stops_with_a_clear_error(tmp_path):
                 callbacks=[DivergenceGuard()])  # fmt: skip
 
 
+@pytest.mark.slow
 def test_cli_divergence_exits_1_and_keeps_last_good_checkpoint(
     tmp_path, monkeypatch, capsys
 ):

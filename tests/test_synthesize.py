@@ -55,6 +55,7 @@ def test_mix_rejects_bad_input(real, fake, ratio, message):
         mix(real, fake, ratio)
 
 
+@pytest.mark.slow
 def test_synthesize_from_a_run_and_from_its_export(tmp_path, capsys):
     run, exports = tmp_path / "run", tmp_path / "saved_models" / "cgan"
     argv = ["train", "cgan", "--epochs", "1", "--limit", "48"]

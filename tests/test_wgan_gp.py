@@ -60,6 +60,7 @@ def test_gradient_penalty_of_linear_critics(slope, expected):
     np.testing.assert_allclose(penalty, expected, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_one_step_makes_n_critic_critic_updates_on_split_batches():
     gan = tiny(n_critic=3)
     gan.compile()
@@ -77,6 +78,7 @@ def test_one_step_makes_n_critic_critic_updates_on_split_batches():
     assert all(np.isfinite(v).all() for v in history.history.values())
 
 
+@pytest.mark.slow
 def test_critic_separates_real_from_a_frozen_generator():
     gan = tiny()
     gan.compile(
@@ -93,6 +95,7 @@ def test_critic_separates_real_from_a_frozen_generator():
     assert all(np.isfinite(v).all() for v in history.history.values())
 
 
+@pytest.mark.slow
 def test_generator_raises_a_frozen_critics_score():
     gan = tiny()
     gan.compile(
@@ -127,6 +130,7 @@ def test_defaults_follow_the_paper():
         tiny(n_critic=0)
 
 
+@pytest.mark.slow
 def test_keras_file_round_trip_and_further_training(tmp_path):
     gan = tiny(n_critic=2, gp_weight=5.0)
     gan.compile(
@@ -174,6 +178,7 @@ def test_exports_like_the_dcgan(tmp_path):
     assert tables.from_saved_model(path) == zoo.GOLDEN["dcgan"]
 
 
+@pytest.mark.slow
 def test_mixed_bfloat16_smoke():
     previous = keras.mixed_precision.dtype_policy()
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
