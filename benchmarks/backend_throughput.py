@@ -140,6 +140,7 @@ def main():
     if args.worker:
         serve(args.worker, args.steps)
         return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     baseline = args.backends[0]
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} "
