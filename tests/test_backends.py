@@ -42,12 +42,20 @@ def backend_env(backend, cache, base=None):
     compilation cache, shared by the test's processes, so that the same
     step compiled for two models is compiled once.
     """
+    # One thread each: the processes run beside each other and the rest
+    # of the suite, on small models that gain little from more.
     env = dict(
-        base or os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3"
+        base or os.environ,
+        KERAS_BACKEND=backend,
+        TF_CPP_MIN_LOG_LEVEL="3",
+        OMP_NUM_THREADS="1",
+        TF_NUM_INTRAOP_THREADS="1",
+        TF_NUM_INTEROP_THREADS="1",
     )
     if backend == "jax":
         env.update(
-            XLA_FLAGS="--xla_force_host_platform_device_count=2",
+            XLA_FLAGS="--xla_force_host_platform_device_count=2 "
+            "--xla_cpu_multi_thread_eigen=false",
             JAX_COMPILATION_CACHE_DIR=str(cache),
             JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
             JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
@@ -288,6 +296,22 @@ def test_data_parallel_step_on_two_devices_equals_one_device(results):
         weights, logs, devices_one, devices_split = report[name]
         assert (devices_one, devices_split) == (1, 2)
         assert weights < 1e-5 and logs < 1e-4, (name, weights, logs)
+
+
+def test_fast_convolutions_equal_keras_layers_on_jax(results):
+    # The zoo's Conv2D and Conv2DTranspose take their kernel gradients on
+    # JAX through a strided convolution: the same values as Keras' layers
+    # (first and second order), with fewer input-dilated convolutions.
+    report = fit_report(results, "jax", "convolutions")
+    assert len(report) == 6
+    for name, result in report.items():
+        assert max(result["differences"]) < 1e-5, (name, result)
+        assert result["second_order_scale"] > 0.1, (name, result)
+        counts = result["input_dilated"]
+        if name.endswith("stride_1"):
+            assert counts == {"ours": [0, 0], "keras": [0, 0]}, name
+        else:
+            assert sum(counts["ours"]) < sum(counts["keras"]), (name, counts)
 
 
 def test_cli_trains_on_jax_over_two_devices_and_exports(tmp_path):

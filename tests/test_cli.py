@@ -136,7 +136,9 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
 
 
 @pytest.mark.slow
-def test_console_script_help_and_error(tmp_path):
+def test_console_script_help():
+    # The installed `genimg` runs; its errors are checked on a real
+    # process in test_bad_inputs.py.
     genimg = shutil.which("genimg")
     command = (
         [genimg] if genimg else [sys.executable, "-m", "keras_genimg.cli.main"]
@@ -150,17 +152,6 @@ def test_console_script_help_and_error(tmp_path):
     assert help_run.returncode == 0
     assert "--data SOURCE" in help_run.stdout
     assert "--latent-dim" in help_run.stdout
-    bad = subprocess.run(
-        command + ["train", "vae", "--data", str(tmp_path / "missing.npz")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert bad.returncode == 2
-    assert "Traceback" not in bad.stderr
-    assert (
-        bad.stderr.strip().splitlines()[-1].startswith("genimg train: error:")
-    )
 
 
 @pytest.mark.slow

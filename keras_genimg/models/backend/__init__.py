@@ -23,6 +23,9 @@ the running Keras backend once, at import, and re-exports its helpers:
   on JAX and PyTorch, where a `keras.distribution` works on global
   batches).
 - `fused_batch_norm`: TensorFlow's fused batch-norm kernel, or None.
+- `conv(inputs, kernel, options)`, `conv_transpose(...)`: convolutions
+  with fast gradients on JAX (see `keras_genimg.models.convolutions`),
+  or None.
 """
 
 import keras
@@ -41,10 +44,14 @@ if _BACKEND == "tensorflow":
         value_and_input_grad,
         vjp,
     )
+
+    conv = conv_transpose = None
 elif _BACKEND == "jax":
     from keras_genimg.models.backend.jax import (
         Trainer,
         apply_gradients,
+        conv,
+        conv_transpose,
         value_and_grad,
         value_and_input_grad,
         vjp,
@@ -70,6 +77,7 @@ elif _BACKEND == "torch":
         vjp,
     )
 
+    conv = conv_transpose = None
     fused_batch_norm = None
 else:
     raise ValueError(
@@ -80,6 +88,8 @@ else:
 __all__ = [
     "Trainer",
     "apply_gradients",
+    "conv",
+    "conv_transpose",
     "fused_batch_norm",
     "value_and_input_grad",
     "num_replicas",

@@ -10,6 +10,8 @@ function in a nested scope holding the variables to differentiate as
 tracers, and copy what the function wrote back to the step's scope.
 """
 
+import functools
+
 import jax
 import keras
 
@@ -199,3 +201,104 @@ def apply_gradients(optimizer, grads, variables):
         scope.add_update((variable, value))
     for variable, value in zip(optimizer.variables, new_state):
         scope.add_update((variable, value))
+
+
+# XLA differentiates a convolution's input-dilated form (a transposed
+# convolution, or the input gradient of a strided one) with respect to
+# its kernel through another input-dilated convolution, which its CPU
+# backend runs an order of magnitude slower than TensorFlow (about 1.1 s
+# against 80 ms for a DCGAN layer). Both forms are the adjoint, in their
+# input, of a strided convolution `A_k`: `<dy, A_k^T(x)> = <A_k(dy), x>`,
+# so their kernel gradient is the kernel gradient of `A_k`, which XLA
+# computes fast. The values are the same up to rounding.
+
+
+def conv_transpose(inputs, kernel, options):
+    """`keras.ops.conv_transpose`, with a fast kernel gradient on XLA.
+
+    Args:
+        inputs: the input tensor.
+        kernel: the kernel, as `keras.layers.Conv2DTranspose` holds it.
+        options: tuple of `(name, value)` pairs, the other arguments of
+            `keras.ops.conv_transpose`.
+
+    Returns:
+        The output of `keras.ops.conv_transpose`.
+    """
+    options = dict(options)
+
+    def transposed(x, k):
+        return keras.ops.conv_transpose(x, k, **options)
+
+    def strided(y, k):  # the convolution `transposed` is the adjoint of
+        zeros = jax.numpy.zeros(inputs.shape, inputs.dtype)
+        _, pullback = jax.vjp(lambda x: transposed(x, k), zeros)
+        return pullback(y)[0]
+
+    output = jax.eval_shape(transposed, inputs, kernel)
+    return _adjoint(inputs, kernel, strided, (output.shape, output.dtype))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def conv(inputs, kernel, options):
+    """`keras.ops.conv` whose input gradient has a fast kernel gradient.
+
+    The gradient of a strided convolution w.r.t. its inputs is an
+    input-dilated convolution; a second-order gradient (a gradient
+    penalty's, w.r.t. the kernel) goes through its kernel gradient.
+
+    Args:
+        inputs: the input tensor.
+        kernel: the kernel, as `keras.layers.Conv2D` holds it.
+        options: tuple of `(name, value)` pairs, the other arguments of
+            `keras.ops.conv`, hashable.
+
+    Returns:
+        The output of `keras.ops.conv`.
+    """
+    return keras.ops.conv(inputs, kernel, **dict(options))
+
+
+def _conv_forward(inputs, kernel, options):
+    return conv(inputs, kernel, options), (inputs, kernel)
+
+
+def _conv_backward(options, residuals, output_grad):
+    inputs, kernel = residuals
+
+    def strided(x, k):
+        return keras.ops.conv(x, k, **dict(options))
+
+    _, kernel_pullback = jax.vjp(lambda k: strided(inputs, k), kernel)
+    inputs_grad = _adjoint(
+        output_grad, kernel, strided, (inputs.shape, inputs.dtype)
+    )
+    return inputs_grad, kernel_pullback(output_grad)[0]
+
+
+conv.defvjp(_conv_forward, _conv_backward)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _adjoint(y, kernel, strided, x_spec):
+    """`A_k^T(y)`, where `A_k(x) = strided(x, kernel)` is linear in `x`.
+
+    `x_spec` is `(shape, dtype)` of `x`, the domain of `A_k`.
+    """
+    zeros = jax.numpy.zeros(*x_spec)
+    _, pullback = jax.vjp(lambda x: strided(x, kernel), zeros)
+    return pullback(y)[0]
+
+
+def _adjoint_forward(y, kernel, strided, x_spec):
+    return _adjoint(y, kernel, strided, x_spec), (y, kernel)
+
+
+def _adjoint_backward(strided, x_spec, residuals, grad):
+    y, kernel = residuals
+    # <grad, A_k^T(y)> = <A_k(grad), y>: both gradients through A_k.
+    adjoint, kernel_pullback = jax.vjp(lambda k: strided(grad, k), kernel)
+    return adjoint, kernel_pullback(y)[0]
+
+
+_adjoint.defvjp(_adjoint_forward, _adjoint_backward)

@@ -1,0 +1,99 @@
+"""The zoo's convolutions against Keras' layers, on JAX.
+
+For several layer configurations, with the same weights and inputs: the
+largest relative difference of the outputs, of the gradients w.r.t. the
+inputs, kernel and bias, and of a second-order gradient (of the squared
+norm of the input gradient w.r.t. the kernel, as a gradient penalty
+takes it); and how many input-dilated convolutions the programs of the
+first- and second-order gradients hold (the ones whose kernel gradient
+XLA's CPU backend computes slowly).
+"""
+
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+
+from keras_genimg.models.convolutions import Conv2D, Conv2DTranspose
+
+CONFIGS = {
+    "transpose_dcgan": dict(filters=6, kernel_size=4, strides=2,
+                            padding="same", use_bias=False),
+    "transpose_vae": dict(filters=5, kernel_size=3, strides=2,
+                          padding="same", activation="relu"),
+    "transpose_output_padding": dict(filters=4, kernel_size=3, strides=2,
+                                     padding="same", output_padding=1),
+    "transpose_bfloat16": dict(filters=6, kernel_size=4, strides=2,
+                               padding="same", dtype="mixed_bfloat16"),
+    "conv_critic": dict(filters=6, kernel_size=4, strides=2,
+                        padding="same"),
+    "conv_stride_1": dict(filters=4, kernel_size=3, padding="same"),
+}  # fmt: skip
+
+
+def relative_difference(a, b):
+    a, b = np.asarray(a, "float64"), np.asarray(b, "float64")
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-30))
+
+
+def input_dilated_convolutions(function, *args):
+    program = jax.make_jaxpr(function)(*args).jaxpr
+    return sum(
+        1
+        for eqn in program.eqns
+        if eqn.primitive.name == "conv_general_dilated"
+        and max(eqn.params["lhs_dilation"]) > 1
+    )
+
+
+def gradients(layer, x, cotangent):
+    """Output, first- and second-order gradients, dilated-conv counts."""
+    values = [v.value for v in layer.trainable_variables]
+
+    def loss(values, x):
+        y, _ = layer.stateless_call(values, [], x)
+        return jnp.sum(y.astype("float32") * cotangent)
+
+    def penalty(values):
+        return jnp.sum(jax.grad(loss, argnums=1)(values, x) ** 2)
+
+    y, _ = layer.stateless_call(values, [], x)
+    grads, x_grad = jax.grad(loss, argnums=(0, 1))(values, x)
+    second = jax.grad(penalty)(values)[0]
+    counts = [
+        input_dilated_convolutions(jax.grad(loss), values, x),
+        input_dilated_convolutions(jax.grad(penalty), values),
+    ]
+    return [y, x_grad, *grads, second], counts
+
+
+def compare(name, config):
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.normal(size=(3, 6, 6, 7)), "float32")
+    ours, theirs = (
+        (Conv2D, keras.layers.Conv2D)
+        if name.startswith("conv_")
+        else (Conv2DTranspose, keras.layers.Conv2DTranspose)
+    )
+    ours, theirs = ours(**config), theirs(**config)
+    for layer in (ours, theirs):
+        layer.build(x.shape)
+    weights = [rng.normal(size=w.shape).astype("float32")
+               for w in theirs.weights]  # fmt: skip
+    for layer in (ours, theirs):
+        layer.set_weights(weights)
+    shape = theirs.compute_output_shape(x.shape)
+    cotangent = jnp.asarray(rng.normal(size=shape), "float32")
+    ours_values, ours_counts = gradients(ours, x, cotangent)
+    theirs_values, theirs_counts = gradients(theirs, x, cotangent)
+    return {
+        "differences": [relative_difference(a, b)
+                        for a, b in zip(ours_values, theirs_values)],
+        "second_order_scale": float(np.max(np.abs(theirs_values[-1]))),
+        "input_dilated": {"ours": ours_counts, "keras": theirs_counts},
+    }  # fmt: skip
+
+
+def report():
+    """`compare` for every configuration, by name."""
+    return {name: compare(name, config) for name, config in CONFIGS.items()}
