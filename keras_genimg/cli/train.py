@@ -8,6 +8,7 @@ import tempfile
 from keras_genimg.cli.arguments import positive_int
 from keras_genimg.distribute import STRATEGIES
 from keras_genimg.models import names
+from keras_genimg.utils.precision import auto_mixed_precision
 
 RECONSTRUCTION_BATCH = 32
 DIVERSITY_BATCH = 64
@@ -79,10 +80,13 @@ def add_parser(commands):
     )
     parser.add_argument(
         "--mixed-precision",
-        choices=("bfloat16", "float16"),
+        choices=("auto", "bfloat16", "float16", "float32"),
+        default="auto",
         help="compute in this half precision, keeping float32 weights, "
-        "losses and outputs (bfloat16 suits CPUs with AMX or AVX-512 BF16 "
-        "and recent GPUs; float16 adds loss scaling)",
+        "losses and outputs, or in float32; 'auto' (the default) picks "
+        "bfloat16 where the CPU has AVX-512 BF16 or AMX units or the GPU "
+        "computes it natively, float32 elsewhere (float16 adds loss "
+        "scaling)",
     )
     parser.add_argument(
         "--jit-compile",
@@ -137,6 +141,14 @@ def run(args):
     except ValueError as err:
         raise CommandError(str(err)) from None
     chief = distribute.is_chief(strategy)
+    precision, reason = args.mixed_precision, "as asked"
+    if precision == "auto":
+        precision, reason = auto_mixed_precision()
+        reason = f"auto: {reason}"
+    print(
+        f"Training {args.model} on {keras.backend.backend()}, "
+        f"precision {precision} ({reason})"
+    )
     out = args.out or os.path.join("runs", args.model)
     if not chief:
         # Every worker runs the same callbacks (saving reads synchronised
@@ -162,7 +174,7 @@ def run(args):
     images_spec = dataset.element_spec[0] if conditional else None
     image_shape = tuple((images_spec or dataset.element_spec).shape[1:])
     extra = {"num_classes": _num_classes(dataset)} if conditional else {}
-    policy = f"mixed_{args.mixed_precision}" if args.mixed_precision else None
+    policy = None if precision == "float32" else f"mixed_{precision}"
     with models.dtype_policy_scope(policy), strategy.scope():
         model = models.get(
             args.model,
@@ -193,6 +205,7 @@ def run(args):
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "config.json"), "w") as f:
         config = {k: v for k, v in vars(args).items() if k != "run"}
+        config["mixed_precision"] = precision
         json.dump({**config, "backend": keras.backend.backend()}, f)
     # A backup restores on this machine only; the other workers would start
     # over and wait for it, so multi-worker runs keep none.

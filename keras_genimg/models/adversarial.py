@@ -8,6 +8,7 @@ from keras_genimg.models.generative_model import (
     network_inputs,
     to_unit,
 )
+from keras_genimg.models.weight_average import averaged_copy, update_average
 
 
 class AdversarialModel(GenerativeModel):
@@ -23,13 +24,75 @@ class AdversarialModel(GenerativeModel):
     is saved and restored with the model, and threaded through the JAX
     step as an `extra_optimizers` entry.
 
+    With `use_ema` (the default), the model also keeps an exponential
+    moving average of the generator's weights, `self.ema_generator`
+    (Yazıcı et al., 2019), updated after every generator step; sampling
+    (`generate`, `latent_to_images`, sample grids, evaluation, export)
+    uses it, while training goes on with the raw `self.generator`. Set
+    `model.use_ema = False` to sample from the raw generator.
+
     Subclasses set `ADVERSARY` (the attribute holding the adversary
     network) and `ADVERSARY_OPTIMIZER`, build `self.generator` and the
-    adversary, and call `compile_adversarial` from their `compile`.
+    adversary, then call `average_generator()`, call
+    `update_generator_average()` after each generator update, and call
+    `compile_adversarial` from their `compile`.
+
+    Args:
+        image_shape, latent_dim, num_classes, seed: as for
+            `GenerativeModel`.
+        use_ema: bool. Keep and sample from the average of the
+            generator's weights. Defaults to True.
+        ema_decay: float in [0, 1). Decay of the average per generator
+            step (0: the average is the last weights). Defaults to 0.999.
+        **kwargs: passed to `keras.Model`.
     """
 
     ADVERSARY = "discriminator"
     ADVERSARY_OPTIMIZER = "d_optimizer"
+
+    def __init__(self, *args, use_ema=True, ema_decay=0.999, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not 0.0 <= ema_decay < 1.0:
+            raise ValueError(
+                f"`ema_decay` must be in [0, 1). Received: {ema_decay!r}"
+            )
+        self._use_ema = bool(use_ema)
+        self.ema_decay = float(ema_decay)
+        self.ema_generator = None
+
+    def average_generator(self):
+        """Creates `ema_generator`, the average of `generator`'s weights."""
+        if self._use_ema:
+            with self.policy_scope():
+                self.ema_generator = averaged_copy(
+                    self.generator, "ema_generator"
+                )
+
+    def update_generator_average(self):
+        """Moves `ema_generator` towards the generator; called in a step."""
+        if self.ema_generator is not None:
+            update_average(
+                self.ema_generator,
+                self.generator,
+                self.ema_decay,
+                self.optimizer.iterations,
+            )
+
+    @property
+    def use_ema(self):
+        """Whether sampling uses the average of the generator's weights."""
+        return self._use_ema
+
+    @use_ema.setter
+    def use_ema(self, value):
+        if value and self.ema_generator is None:
+            raise ValueError(
+                "This model keeps no average of its generator's weights: "
+                "build it with `use_ema=True`."
+            )
+        if bool(value) != self._use_ema:
+            self._use_ema = bool(value)
+            self._compiled_latent_to_images = None
 
     def compile_adversarial(
         self, adversary_optimizer, g_optimizer, default, **kwargs
@@ -63,6 +126,17 @@ class AdversarialModel(GenerativeModel):
         optimizer = self.adversary_optimizer
         return [] if optimizer is None else [optimizer]
 
+    def get_config(self):
+        config = super().get_config()
+        config.update({"use_ema": self._use_ema, "ema_decay": self.ema_decay})
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        # Files saved before the average existed hold no weights for it.
+        config = {"use_ema": False, **config}
+        return super().from_config(config)
+
     def get_compile_config(self):
         config = super().get_compile_config()
         if config:
@@ -90,7 +164,8 @@ class AdversarialModel(GenerativeModel):
         if self.is_conditional:
             z = ops.convert_to_tensor(z, "float32")
             labels = ops.convert_to_tensor(labels, "int32")
-        images = self.generator(network_inputs(z, labels), training=training)
+        generator = self.ema_generator if self._use_ema else self.generator
+        images = generator(network_inputs(z, labels), training=training)
         return ops.cast(to_unit(images), "float32")
 
     def sample_noise(self, batch_size):

@@ -21,6 +21,7 @@ from keras_genimg.models.networks import (
     _dcgan_upsampling,
     _vae_decoder_layers,
     _vae_encoder_layers,
+    normalized,
     validate_image_shape,
 )
 
@@ -110,8 +111,9 @@ def build_conditional_generator(
 
 
 def build_projection_discriminator(
-    image_shape, num_classes, filters=64, name="discriminator"
-):
+    image_shape, num_classes, filters=64, spectral_norm=False,
+    name="discriminator",
+):  # fmt: skip
     """Projection discriminator: `[image, label]` -> one real/fake logit.
 
     The DCGAN discriminator's convolutions give features `h`; the logit is
@@ -123,6 +125,9 @@ def build_projection_discriminator(
         num_classes: int. Number of classes.
         filters: int. Filters of the first convolution; each level doubles
             them (capped at 512).
+        spectral_norm: bool. Normalize every layer (the class embedding
+            too) spectrally instead of BatchNorm (Miyato et al., 2018).
+            Defaults to False.
         name: str. Name of the returned model.
 
     Returns:
@@ -131,11 +136,18 @@ def build_projection_discriminator(
     """
     image_shape = validate_image_shape(image_shape)
     images, label = keras.Input(image_shape, name="images"), _label_input()
-    x = _dcgan_downsampling(images, image_shape, filters)
+    x = _dcgan_downsampling(
+        images, image_shape, filters, spectral_norm=spectral_norm
+    )
     features = layers.Flatten(name="features")(x)
-    unconditional = layers.Dense(1, dtype="float32")(features)
-    embedded = layers.Embedding(
-        num_classes, features.shape[-1], name="class_embedding"
+    unconditional = normalized(layers.Dense(1, dtype="float32"), spectral_norm)(
+        features
+    )
+    embedded = normalized(
+        layers.Embedding(
+            num_classes, features.shape[-1], name="class_embedding"
+        ),
+        spectral_norm,
     )(label)
     projection = layers.Dot(axes=1, dtype="float32", name="projection")(
         [embedded, features]

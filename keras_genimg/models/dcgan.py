@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_genimg.models import backend, conditional_networks, networks
 from keras_genimg.models.adversarial import AdversarialModel
+from keras_genimg.models.diff_augment import diff_augment, parse_policy
 from keras_genimg.models.generative_model import (
     _check_count,
     network_inputs,
@@ -47,11 +48,32 @@ class DCGAN(AdversarialModel):
         filters: int. Width of the networks (discriminator's first layer,
             generator's last hidden layer). Defaults to 64.
         label_smoothing: float. One-sided label smoothing: real images are
-            labelled `1 - label_smoothing` for the discriminator.
-            Defaults to 0.0.
+            labelled `1 - label_smoothing` for the discriminator (the
+            cross-entropy loss only). Defaults to 0.0.
+        loss: str. `"bce"` (the default): sigmoid cross-entropy for the
+            discriminator and the non-saturating `-log D(G(z))` for the
+            generator; or `"hinge"`: `mean relu(1 - D(real)) + mean
+            relu(1 + D(fake))` for the discriminator and `-mean D(fake)`
+            for the generator (Lim & Ye, 2017; Miyato et al., 2018).
+        spectral_norm: bool. Spectral normalization of every layer of the
+            discriminator, which then has no BatchNorm (Miyato et al.,
+            2018). With `loss="hinge"` this is the `sngan` of the zoo.
+            Defaults to False.
+        diff_augment: None, True or str. DiffAugment (Zhao et al., 2020):
+            random differentiable transforms of the real and generated
+            images the discriminator sees, in both updates; True picks
+            the paper's policy (`"translation,cutout"`, with `"color"`
+            first for colour images), or name the transforms, e.g.
+            `"translation"`. See `keras_genimg.models.diff_augment`.
+            Defaults to None (off).
         num_classes: int or None. Number of classes of a class-conditional
             GAN; None (the default) for an unconditional one.
         seed: int or None. Seed of the latent noise drawn during training.
+        use_ema: bool. Sample from an exponential moving average of the
+            generator's weights, `ema_generator` (see `AdversarialModel`).
+            Defaults to True.
+        ema_decay: float. Decay of that average per generator step.
+            Defaults to 0.999.
         **kwargs: passed to `keras.Model`.
 
     Example:
@@ -81,6 +103,9 @@ class DCGAN(AdversarialModel):
         label_smoothing=0.0,
         num_classes=None,
         seed=None,
+        loss="bce",
+        spectral_norm=False,
+        diff_augment=None,
         **kwargs,
     ):
         super().__init__(
@@ -95,8 +120,20 @@ class DCGAN(AdversarialModel):
                 "`label_smoothing` must be in [0, 1). "
                 f"Received: {label_smoothing!r}"
             )
+        if loss not in LOSSES:
+            raise ValueError(
+                f"`loss` must be one of {', '.join(LOSSES)}. Received: {loss!r}"
+            )
+        if loss == "hinge" and label_smoothing:
+            raise ValueError(
+                "`label_smoothing` applies to the cross-entropy loss only; "
+                "the hinge loss takes none."
+            )
         self.filters = _check_count("filters", filters)
         self.label_smoothing = float(label_smoothing)
+        self.loss_name = loss
+        self.spectral_norm = bool(spectral_norm)
+        self.diff_augment = parse_policy(diff_augment, self.image_shape[-1])
 
         # === Layers ===
         with self.policy_scope():
@@ -111,7 +148,10 @@ class DCGAN(AdversarialModel):
                 )
                 self.discriminator = (
                     conditional_networks.build_projection_discriminator(
-                        self.image_shape, self.num_classes, self.filters
+                        self.image_shape,
+                        self.num_classes,
+                        self.filters,
+                        spectral_norm=self.spectral_norm,
                     )
                 )
             else:
@@ -119,8 +159,11 @@ class DCGAN(AdversarialModel):
                     self.image_shape, self.latent_dim, self.filters
                 )
                 self.discriminator = networks.build_dcgan_discriminator(
-                    self.image_shape, self.filters
+                    self.image_shape,
+                    self.filters,
+                    spectral_norm=self.spectral_norm,
                 )
+        self.average_generator()
 
         # === Metrics ===
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -161,7 +204,12 @@ class DCGAN(AdversarialModel):
     # === Losses ===
 
     def discriminator_loss(self, real_logits, fake_logits):
-        """Sigmoid cross-entropy: real labelled real, fake labelled fake."""
+        """Sigmoid cross-entropy (real labelled real, fake labelled fake),
+        or the hinge loss."""
+        if self.loss_name == "hinge":
+            return ops.mean(ops.relu(1.0 - real_logits)) + ops.mean(
+                ops.relu(1.0 + fake_logits)
+            )
         real_labels = ops.full_like(real_logits, 1.0 - self.label_smoothing)
         real = ops.binary_crossentropy(real_labels, real_logits, True)
         fake = ops.binary_crossentropy(
@@ -170,10 +218,13 @@ class DCGAN(AdversarialModel):
         return ops.mean(real) + ops.mean(fake)
 
     def generator_loss(self, fake_logits):
-        """Non-saturating generator loss, `-log D(G(z))`.
+        """Non-saturating generator loss, `-log D(G(z))`, or the hinge
+        loss's `-mean D(G(z))`.
 
-        For a conditional model, `-log D(G(z, y), y)`.
+        For a conditional model, `D(G(z, y), y)`.
         """
+        if self.loss_name == "hinge":
+            return -ops.mean(fake_logits)
         return ops.mean(
             ops.binary_crossentropy(
                 ops.ones_like(fake_logits), fake_logits, from_logits=True
@@ -199,10 +250,11 @@ class DCGAN(AdversarialModel):
 
         def discriminator_losses():
             real_logits = self.discriminator(
-                network_inputs(real, labels), training=True
+                network_inputs(self.augment(real), labels), training=True
             )
             fake_logits = self.discriminator(
-                network_inputs(ops.stop_gradient(fake), labels), training=True
+                network_inputs(self.augment(ops.stop_gradient(fake)), labels),
+                training=True,
             )
             d_loss = self.discriminator_loss(real_logits, fake_logits)
             scaled = self.loss_for_gradients(self.d_optimizer, d_loss)
@@ -215,7 +267,7 @@ class DCGAN(AdversarialModel):
 
         def generator_loss_of(fake):
             logits = self.discriminator(
-                network_inputs(fake, labels), training=True
+                network_inputs(self.augment(fake), labels), training=True
             )
             g_loss = self.generator_loss(logits)
             return self.loss_for_gradients(self.optimizer, g_loss), g_loss
@@ -225,6 +277,7 @@ class DCGAN(AdversarialModel):
         )
         grads = generator_pullback(fake_grads)
         backend.apply_gradients(self.optimizer, grads, g_weights)
+        self.update_generator_average()
         return self._update_metrics(d_loss, g_loss, real_logits, fake_logits)
 
     def test_batch(self, data):
@@ -241,6 +294,12 @@ class DCGAN(AdversarialModel):
             real_logits,
             fake_logits,
         )
+
+    def augment(self, images):
+        """The images as the discriminator sees them in training."""
+        if self.diff_augment is None:
+            return images
+        return diff_augment(images, self.diff_augment, self.seed_generator)
 
     def _update_metrics(self, d_loss, g_loss, real_logits, fake_logits):
         self.d_loss_tracker.update_state(d_loss)
@@ -259,9 +318,15 @@ class DCGAN(AdversarialModel):
             {
                 "filters": self.filters,
                 "label_smoothing": self.label_smoothing,
+                "loss": self.loss_name,
+                "spectral_norm": self.spectral_norm,
+                "diff_augment": self.diff_augment,
             }
         )
         return config
+
+
+LOSSES = ("bce", "hinge")
 
 
 def default_gan_optimizer():

@@ -11,6 +11,8 @@ import keras
 from keras import layers
 
 from keras_genimg.models.batch_normalization import BatchNormalization
+from keras_genimg.models.convolutions import Conv2D, Conv2DTranspose
+from keras_genimg.models.spectral_normalization import SpectralNormalization
 
 MIN_BASE_SIZE = 4
 MIN_LEVELS = 2
@@ -108,16 +110,22 @@ def build_dcgan_generator(
     return keras.Model(z, images, name=name)
 
 
-def build_dcgan_discriminator(image_shape, filters=64, name="discriminator"):
+def build_dcgan_discriminator(
+    image_shape, filters=64, spectral_norm=False, name="discriminator"
+):
     """DCGAN discriminator: image in [-1, 1] -> one real/fake logit.
 
     Stride-2 convolutions with LeakyReLU(0.2); BatchNorm after every
-    convolution but the first, as in Radford et al. (2015).
+    convolution but the first, as in Radford et al. (2015), or, with
+    `spectral_norm`, spectral normalization of every layer and no
+    BatchNorm, as in SNGAN (Miyato et al., 2018).
 
     Args:
         image_shape: tuple. `(H, W, C)` of the input images.
         filters: int. Filters of the first convolution; each level doubles
             them (capped at 512).
+        spectral_norm: bool. Normalize every layer spectrally instead of
+            BatchNorm. Defaults to False.
         name: str. Name of the returned model.
 
     Returns:
@@ -125,10 +133,31 @@ def build_dcgan_discriminator(image_shape, filters=64, name="discriminator"):
     """
     image_shape = validate_image_shape(image_shape)
     images = keras.Input(image_shape, name="images")
-    x = _dcgan_downsampling(images, image_shape, filters)
+    x = _dcgan_downsampling(
+        images, image_shape, filters, spectral_norm=spectral_norm
+    )
     x = layers.Flatten()(x)
-    logits = layers.Dense(1, dtype="float32", name="logits")(x)
+    logits = normalized(
+        layers.Dense(1, dtype="float32", name="logits"), spectral_norm
+    )(x)
     return keras.Model(images, logits, name=name)
+
+
+def normalized(layer, spectral_norm):
+    """`layer`, wrapped in `SpectralNormalization` if `spectral_norm`.
+
+    Args:
+        layer: a `Conv2D`, `Dense` or `Embedding` layer.
+        spectral_norm: bool.
+
+    Returns:
+        The layer to call; a wrapper is named `spectral_<layer name>`.
+    """
+    if not spectral_norm:
+        return layer
+    return SpectralNormalization(
+        layer, dtype=layer.dtype_policy, name=f"spectral_{layer.name}"
+    )
 
 
 def build_vae_encoder(image_shape, latent_dim, filters=32, name="encoder"):
@@ -213,7 +242,7 @@ def _dcgan_upsampling(x, image_shape, filters):
     """
     _, _, levels = spatial_plan(image_shape)
     for level in reversed(range(1, levels)):
-        x = layers.Conv2DTranspose(
+        x = Conv2DTranspose(
             _filters_at(level - 1, filters),
             4,
             strides=2,
@@ -222,11 +251,13 @@ def _dcgan_upsampling(x, image_shape, filters):
         )(x)
         x = BatchNormalization()(x)
         x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same")(x)
+    x = Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same")(x)
     return layers.Activation("tanh", dtype="float32", name="images")(x)
 
 
-def _dcgan_downsampling(x, image_shape, filters, batch_norm=True):
+def _dcgan_downsampling(
+    x, image_shape, filters, batch_norm=True, spectral_norm=False
+):
     """Stride-2 convolutions with LeakyReLU(0.2) down to the base grid.
 
     Args:
@@ -236,21 +267,24 @@ def _dcgan_downsampling(x, image_shape, filters, batch_norm=True):
         batch_norm: bool. Whether BatchNorm follows every convolution but
             the first (the DCGAN discriminator); a convolution followed by
             BatchNorm has no bias. Defaults to True.
+        spectral_norm: bool. Normalize every convolution spectrally, with
+            no BatchNorm. Defaults to False.
 
     Returns:
         The feature map on the base grid.
     """
     _, _, levels = spatial_plan(image_shape)
     for level in range(levels):
-        normalized = batch_norm and level > 0
-        x = layers.Conv2D(
+        batch_normalized = batch_norm and not spectral_norm and level > 0
+        convolution = Conv2D(
             _filters_at(level, filters),
             4,
             strides=2,
             padding="same",
-            use_bias=not normalized,
-        )(x)
-        if normalized:
+            use_bias=not batch_normalized,
+        )
+        x = normalized(convolution, spectral_norm)(x)
+        if batch_normalized:
             x = BatchNormalization()(x)
         x = layers.LeakyReLU(0.2)(x)
     return x
@@ -271,7 +305,7 @@ def _vae_encoder_layers(x, image_shape, latent_dim, filters):
     """
     _, _, levels = spatial_plan(image_shape)
     for level in range(levels):
-        x = layers.Conv2D(
+        x = Conv2D(
             _filters_at(level, filters),
             3,
             strides=2,
@@ -302,13 +336,13 @@ def _vae_decoder_layers(x, image_shape, filters):
     x = layers.Dense(base_h * base_w * top_filters, activation="relu")(x)
     x = layers.Reshape((base_h, base_w, top_filters))(x)
     for level in reversed(range(levels)):
-        x = layers.Conv2DTranspose(
+        x = Conv2DTranspose(
             _filters_at(level, filters),
             3,
             strides=2,
             padding="same",
             activation="relu",
         )(x)
-    return layers.Conv2D(
+    return Conv2D(
         image_shape[-1], 3, padding="same", dtype="float32", name="logits"
     )(x)

@@ -21,6 +21,8 @@ class ZooEntry:
             samples improve with the number of steps more than with batch
             size.
         epochs: int. Default number of epochs on MNIST-sized data.
+        options: dict. Constructor arguments that make this entry of its
+            class (e.g. the hinge loss and spectral norm of `sngan`).
     """
 
     model_class: type
@@ -28,12 +30,20 @@ class ZooEntry:
     latent_dim: int
     batch_size: int
     epochs: int = 10
+    options: dict = dataclasses.field(default_factory=dict)
 
 
 _ZOO = {
     "cgan": ZooEntry(DCGAN, True, latent_dim=100, batch_size=32),
     "cvae": ZooEntry(VAE, True, latent_dim=16, batch_size=64),
     "dcgan": ZooEntry(DCGAN, False, latent_dim=100, batch_size=32),
+    "sngan": ZooEntry(
+        DCGAN,
+        False,
+        latent_dim=100,
+        batch_size=32,
+        options={"loss": "hinge", "spectral_norm": True},
+    ),
     "vae": ZooEntry(VAE, False, latent_dim=16, batch_size=64),
     # A batch is split into n_critic = 5 critic batches; on a CPU, more
     # generator steps of 16 beat fewer of 32 for the same time. The
@@ -53,7 +63,7 @@ def names():
 
     Example:
     >>> names()
-    ['cgan', 'cvae', 'dcgan', 'vae', 'wgan_gp']
+    ['cgan', 'cvae', 'dcgan', 'sngan', 'vae', 'wgan_gp']
     """
     return sorted(_ZOO)
 
@@ -77,7 +87,8 @@ def get(name, **kwargs):
     """Builds a zoo model by name.
 
     `cgan` and `cvae` are the `DCGAN` and `VAE` with `num_classes` set
-    (10 unless given).
+    (10 unless given); `sngan` is the `DCGAN` with the hinge loss and a
+    spectrally normalized discriminator (Miyato et al., 2018).
 
     Args:
         name: str. One of `names()`, e.g. `"vae"` or `"wgan_gp"`.
@@ -92,8 +103,10 @@ def get(name, **kwargs):
     'VAE'
     >>> get("cgan", image_shape=(16, 16, 1), filters=8).num_classes
     10
+    >>> get("sngan", image_shape=(16, 16, 1), filters=8).spectral_norm
+    True
     """
     zoo_entry = entry(name)
     if zoo_entry.conditional:
         kwargs.setdefault("num_classes", DEFAULT_NUM_CLASSES)
-    return zoo_entry.model_class(**kwargs)
+    return zoo_entry.model_class(**{**zoo_entry.options, **kwargs})

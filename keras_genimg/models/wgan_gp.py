@@ -49,6 +49,11 @@ class WGANGP(AdversarialModel):
         gp_weight: float. Weight of the gradient penalty. Defaults to 10.
         seed: int or None. Seed of the latent noise and the interpolation
             weights drawn during training.
+        use_ema: bool. Sample from an exponential moving average of the
+            generator's weights, `ema_generator` (see `AdversarialModel`).
+            Defaults to True.
+        ema_decay: float. Decay of that average per generator step.
+            Defaults to 0.999.
         **kwargs: passed to `keras.Model`.
 
     Example:
@@ -102,6 +107,7 @@ class WGANGP(AdversarialModel):
             self.critic = conditional_networks.build_wgan_critic(
                 self.image_shape, self.filters
             )
+        self.average_generator()
 
         # === Metrics ===
         self.critic_loss_tracker = keras.metrics.Mean(name="critic_loss")
@@ -191,6 +197,7 @@ class WGANGP(AdversarialModel):
 
         (_, g_loss), grads = backend.value_and_grad(generator_loss, g_weights)
         backend.apply_gradients(self.optimizer, grads, g_weights)
+        self.update_generator_average()
         return self._update_metrics(critic_loss, g_loss, wasserstein, penalty)
 
     def _critic_update(self, real, fake):
