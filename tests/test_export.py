@@ -308,9 +308,13 @@ def test_serving_config_lists_every_exported_model(tmp_path, exported, capsys):
     root.mkdir()
     for name in zoo.GOLDEN:
         os.symlink(os.path.join(exported.root, name), root / name)
-    # Neither a staging folder nor an unfinished model is served.
+    # Neither a staging folder nor an unfinished model is served, nor a
+    # file: a README, or the (still empty) file the shell redirects the
+    # command's output to.
     (root / "empty" / ".tmp-export-1").mkdir(parents=True)
     (root / "unfinished" / "1").mkdir(parents=True)
+    (root / "README.md").write_text("# Exported models\n")
+    (root / "models.config").touch()
 
     def parse(text):
         config = model_server_config_pb2.ModelServerConfig()

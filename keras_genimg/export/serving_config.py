@@ -12,7 +12,9 @@ def find_exported_models(root):
     """Finds the model base directories under `root`.
 
     A base directory is a subdirectory of `root` with at least one
-    integer-named version directory that holds a `saved_model.pb`.
+    integer-named version directory that holds a `saved_model.pb`; files
+    (a README, the config file being written) and other folders are
+    skipped, as TF Serving would skip them.
 
     Args:
         root: str or path-like. e.g. `saved_models`.
@@ -31,6 +33,8 @@ def find_exported_models(root):
         return models
     for name in sorted(os.listdir(root)):
         base_dir = os.path.join(root, name)
+        if not os.path.isdir(base_dir):
+            continue
         found = sorted(
             version
             for version, dirname in version_dirs(base_dir).items()
