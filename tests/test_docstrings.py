@@ -12,14 +12,18 @@ from keras_genimg.models import (
     conditional_gan,
     conditional_networks,
     conditional_vae,
+    convolutions,
     dcgan,
+    diff_augment,
     generative_model,
     networks,
     registry,
+    spectral_normalization,
     vae,
+    weight_average,
     wgan_gp,
 )
-from keras_genimg.utils import atomic
+from keras_genimg.utils import atomic, precision
 
 
 @pytest.mark.slow
@@ -47,6 +51,11 @@ from keras_genimg.utils import atomic
         # The package exports the function `mix` under the module's name.
         importlib.import_module("keras_genimg.data.mix"),
         importlib.import_module("keras_genimg.models.backend.tensorflow"),
+        convolutions,
+        diff_augment,
+        spectral_normalization,
+        weight_average,
+        precision,
     ],
 )
 def test_docstring_examples(module):

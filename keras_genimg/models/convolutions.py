@@ -42,7 +42,7 @@ class Conv2D(keras.layers.Conv2D):
     Example:
     >>> import numpy as np
     >>> layer = Conv2D(4, 3, strides=2, padding="same")
-    >>> layer(np.zeros((2, 14, 14, 8), "float32")).shape
+    >>> tuple(layer(np.zeros((2, 14, 14, 8), "float32")).shape)
     (2, 7, 7, 4)
     """
 
@@ -66,7 +66,7 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
     Example:
     >>> import numpy as np
     >>> layer = Conv2DTranspose(4, 3, strides=2, padding="same")
-    >>> layer(np.zeros((2, 7, 7, 8), "float32")).shape
+    >>> tuple(layer(np.zeros((2, 7, 7, 8), "float32")).shape)
     (2, 14, 14, 4)
     """
 

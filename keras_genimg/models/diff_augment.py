@@ -72,7 +72,7 @@ def diff_augment(images, policy, seed_generator):
     >>> images = np.ones((4, 16, 16, 1), "float32")
     >>> seed = keras.random.SeedGenerator(0)
     >>> out = diff_augment(images, "translation,cutout", seed)
-    >>> out.shape, float(ops.min(out)) >= 0.0, float(ops.max(out)) <= 1.0
+    >>> tuple(out.shape), float(ops.min(out)) >= 0.0, float(ops.max(out)) <= 1.0
     ((4, 16, 16, 1), True, True)
     >>> float(ops.mean(out)) < 1.0  # some pixels cut out or shifted in
     True
