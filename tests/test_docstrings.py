@@ -15,10 +15,13 @@ from keras_genimg.models import (
     convolutions,
     dcgan,
     diff_augment,
+    diffusion,
     generative_model,
     networks,
+    noise_schedule,
     registry,
     spectral_normalization,
+    unet,
     vae,
     weight_average,
     wgan_gp,
@@ -56,6 +59,9 @@ from keras_genimg.utils import atomic, precision
         spectral_normalization,
         weight_average,
         precision,
+        diffusion,
+        noise_schedule,
+        unet,
     ],
 )
 def test_docstring_examples(module):

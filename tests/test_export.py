@@ -60,6 +60,8 @@ def test_layout_is_what_tf_serving_reads(name, exported):
 def test_only_the_inference_networks_are_saved(name, exported):
     model = exported.models[name]
     networks = [model.generator] if name == "dcgan" else []
+    if name == "ddpm":
+        networks = [model.ema_network]
     if name == "vae":
         networks = [model.encoder, model.decoder]
     weights = [w for network in networks for w in network.weights]
@@ -322,16 +324,14 @@ def test_serving_config_lists_every_exported_model(tmp_path, exported, capsys):
         return list(config.model_config_list.config)
 
     entries = parse(model_server_config(root))
-    assert [e.name for e in entries] == ["dcgan", "vae"]
-    assert [e.base_path for e in entries] == [
-        str(root / "dcgan"),
-        str(root / "vae"),
-    ]
+    names = sorted(zoo.GOLDEN)
+    assert [e.name for e in entries] == names
+    assert [e.base_path for e in entries] == [str(root / n) for n in names]
     assert {e.model_platform for e in entries} == {"tensorflow"}
 
     assert main(["serving-config", str(root), "--base-path", "/models"]) == 0
     entries = parse(capsys.readouterr().out)
-    assert [e.base_path for e in entries] == ["/models/dcgan", "/models/vae"]
+    assert [e.base_path for e in entries] == [f"/models/{n}" for n in names]
     with pytest.raises(ValueError, match="No exported models"):
         model_server_config(root / "empty")
 

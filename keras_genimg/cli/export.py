@@ -1,5 +1,7 @@
 """`genimg export`: turn a `.keras` model into a TF Serving version."""
 
+from keras_genimg.cli.arguments import positive_int
+
 
 def add_parser(commands):
     parser = commands.add_parser(
@@ -23,6 +25,15 @@ def add_parser(commands):
         "--version",
         type=_version,
         help="version number (default: one more than the highest in DIR)",
+    )
+    parser.add_argument(
+        "--sampling-steps",
+        type=positive_int,
+        metavar="N",
+        help=(
+            "diffusion models: the DDIM steps the exported sampler runs "
+            "(default: the model's sampling_steps, 50 unless set)"
+        ),
     )
     parser.add_argument(
         "--no-warmup",
@@ -50,6 +61,16 @@ def run(args):
     from keras_genimg.export import ExportError, export_saved_model
 
     model = load_keras_model(args.model)
+    if args.sampling_steps is not None:
+        if not hasattr(model, "sampling_steps"):
+            raise CommandError(
+                f"--sampling-steps is for diffusion models; {args.model} "
+                f"holds a {type(model).__name__}."
+            )
+        try:
+            model.sampling_steps = args.sampling_steps
+        except ValueError as err:
+            raise CommandError(f"--sampling-steps: {err}") from None
     try:
         path = export_saved_model(
             model, args.to, version=args.version, warmup=args.warmup

@@ -174,12 +174,14 @@ def run(args):
     images_spec = dataset.element_spec[0] if conditional else None
     image_shape = tuple((images_spec or dataset.element_spec).shape[1:])
     extra = {"num_classes": _num_classes(dataset)} if conditional else {}
+    latent_dim = args.latent_dim or defaults.latent_dim
+    if latent_dim is not None:
+        extra["latent_dim"] = latent_dim
     policy = None if precision == "float32" else f"mixed_{precision}"
     with models.dtype_policy_scope(policy), strategy.scope():
         model = models.get(
             args.model,
             image_shape=image_shape,
-            latent_dim=args.latent_dim or defaults.latent_dim,
             seed=args.seed,
             **extra,
         )

@@ -9,6 +9,7 @@ from keras_genimg.models.conditional_gan import ConditionalGAN
 from keras_genimg.models.conditional_vae import ConditionalVAE
 from keras_genimg.models.convolutions import Conv2D, Conv2DTranspose
 from keras_genimg.models.dcgan import DCGAN
+from keras_genimg.models.diffusion import DiffusionModel
 from keras_genimg.models.generative_model import (
     GenerativeModel,
     dtype_policy_scope,
@@ -23,6 +24,7 @@ __all__ = [
     "Conv2D",
     "Conv2DTranspose",
     "DCGAN",
+    "DiffusionModel",
     "VAE",
     "WGANGP",
     "ConditionalGAN",

@@ -3,6 +3,7 @@
 import dataclasses
 
 from keras_genimg.models.dcgan import DCGAN
+from keras_genimg.models.diffusion import DiffusionModel
 from keras_genimg.models.vae import VAE
 from keras_genimg.models.wgan_gp import WGANGP
 
@@ -15,7 +16,9 @@ class ZooEntry:
         model_class: the `GenerativeModel` subclass.
         conditional: bool. Whether it is built with `num_classes` and
             trains on `(images, labels)`.
-        latent_dim: int. Default size of the latent vector.
+        latent_dim: int or None. Default size of the latent vector; None
+            where the image shape sets it (the diffusion model's latent
+            vector is its initial noise).
         batch_size: int. Default training batch size. Per image, a step
             costs about the same at 32 as at 64 on a CPU, and the GANs'
             samples improve with the number of steps more than with batch
@@ -27,7 +30,7 @@ class ZooEntry:
 
     model_class: type
     conditional: bool
-    latent_dim: int
+    latent_dim: int | None
     batch_size: int
     epochs: int = 10
     options: dict = dataclasses.field(default_factory=dict)
@@ -37,6 +40,9 @@ _ZOO = {
     "cgan": ZooEntry(DCGAN, True, latent_dim=100, batch_size=32),
     "cvae": ZooEntry(VAE, True, latent_dim=16, batch_size=64),
     "dcgan": ZooEntry(DCGAN, False, latent_dim=100, batch_size=32),
+    "ddpm": ZooEntry(
+        DiffusionModel, False, latent_dim=None, batch_size=64, epochs=6
+    ),
     "sngan": ZooEntry(
         DCGAN,
         False,
@@ -63,7 +69,7 @@ def names():
 
     Example:
     >>> names()
-    ['cgan', 'cvae', 'dcgan', 'sngan', 'vae', 'wgan_gp']
+    ['cgan', 'cvae', 'dcgan', 'ddpm', 'sngan', 'vae', 'wgan_gp']
     """
     return sorted(_ZOO)
 

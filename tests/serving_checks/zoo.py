@@ -13,6 +13,8 @@ PREDICT = "tensorflow/serving/predict"
 IMAGES = ("DT_FLOAT", (-1, *SHAPE))
 LATENT = ("DT_FLOAT", (-1, LATENT_DIM))
 SEED = ("DT_INT32", (-1,))
+# A diffusion model's latent vector is its initial noise, one per pixel.
+NOISE = ("DT_FLOAT", (-1, SHAPE[0] * SHAPE[1] * SHAPE[2]))
 
 
 def _signature(inputs, outputs):
@@ -23,6 +25,10 @@ def _signature(inputs, outputs):
 GOLDEN = {
     "dcgan": {
         "serving_default": _signature({"z": LATENT}, {"images": IMAGES}),
+        "sample": _signature({"seed": SEED}, {"images": IMAGES}),
+    },
+    "ddpm": {
+        "serving_default": _signature({"z": NOISE}, {"images": IMAGES}),
         "sample": _signature({"seed": SEED}, {"images": IMAGES}),
     },
     "vae": {
@@ -40,21 +46,39 @@ GOLDEN = {
 def build(name):
     """A tiny compiled zoo model with seeded weights."""
     import keras
+    import numpy as np
 
-    from keras_genimg.models import DCGAN, VAE
+    from keras_genimg.models import DCGAN, VAE, DiffusionModel
 
     keras.utils.set_random_seed(0)
-    model_class = {"vae": VAE, "dcgan": DCGAN}[name]
-    model = model_class(
-        image_shape=SHAPE, latent_dim=LATENT_DIM, filters=8, seed=0
-    )
+    if name == "ddpm":
+        model = DiffusionModel(
+            SHAPE,
+            filters=8,
+            channel_multipliers=(1, 2),
+            timesteps=20,
+            sampling_steps=3,
+            seed=0,
+        )
+        # Its output convolution starts at zero: give the samples a
+        # network to depend on.
+        rng = np.random.default_rng(0)
+        for weight in model.ema_network.weights:
+            weight.assign(
+                rng.normal(0, 0.1, weight.shape) + ("gamma" in weight.path)
+            )
+    else:
+        model_class = {"vae": VAE, "dcgan": DCGAN}[name]
+        model = model_class(
+            image_shape=SHAPE, latent_dim=LATENT_DIM, filters=8, seed=0
+        )
     model.compile()  # Creates optimizer variables the export must leave out.
     return model
 
 
 @functools.cache
 def exported():
-    """Exports a tiny VAE and DCGAN to `ROOT/vae/1` and `ROOT/dcgan/1`.
+    """Exports a tiny VAE, DCGAN and DDPM to `ROOT/<name>/1`.
 
     Returns:
         A namespace with `root`, `models` (name to Keras model) and `paths`
