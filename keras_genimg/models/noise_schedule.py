@@ -34,7 +34,8 @@ class NoiseSchedule:
 
     Example:
     >>> schedule = NoiseSchedule("cosine", 1000)
-    >>> bool(schedule.alpha_bar[0] > 0.9999), bool(schedule.alpha_bar[-1] < 1e-8)
+    >>> alpha_bar = schedule.alpha_bar
+    >>> bool(alpha_bar[0] > 0.9999), bool(alpha_bar[-1] < 1e-8)
     (True, True)
     >>> schedule.sampling_timesteps(4).tolist()
     [999, 666, 333, 0]
