@@ -200,6 +200,12 @@ def test_model_trains_saves_and_resumes(results, backend, name):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_diffusion_loss_on_a_fixed_batch_goes_down(results, backend):
+    report = fit_report(results, backend, "diffusion_loss")
+    assert report["after"] < 0.7 * report["before"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_mixed_precision_trains(results, backend):
     report = fit_report(results, backend, "mixed_precision")
     for policy, dtype in (("mixed_bfloat16", "bfloat16"),

@@ -72,11 +72,17 @@ MODELS = {
         "diff_augment": True,
     },
     "wgan_gp": {"latent_dim": 4, "filters": 8, "n_critic": 2},
+    "ddpm": {
+        "filters": 8,
+        "channel_multipliers": (1, 2),
+        "timesteps": 20,
+        "sampling_steps": 3,
+    },
 }
 BACKENDS = ("jax", "tensorflow", "torch")
 # The models whose one step is compared across backends: the conditional
 # VAE runs the same step with labels, and trains in every backend's matrix.
-SAME_STEP_MODELS = ("vae", "dcgan", "wgan_gp", "cgan")
+SAME_STEP_MODELS = ("vae", "dcgan", "wgan_gp", "cgan", "ddpm")
 
 
 def build(name, seed=0):
@@ -97,9 +103,11 @@ def data(name, count, seed=0):
 
 
 def latents(name, count=4):
+    # A diffusion model's latent vector is its initial noise.
+    latent_dim = MODELS[name].get("latent_dim", int(np.prod(SHAPE)))
     return (
         np.random.default_rng(7)
-        .standard_normal((count, MODELS[name]["latent_dim"]))
+        .standard_normal((count, latent_dim))
         .astype("float32")
     )
 
@@ -169,7 +177,7 @@ def one_sgd_step(name):
     model = build(name)
     set_known_weights(model)
     sgd = keras.optimizers.SGD
-    if name in ("vae", "cvae"):
+    if name in ("vae", "cvae", "ddpm"):
         model.compile(optimizer=sgd(0.01))
     elif name == "wgan_gp":
         model.compile(critic_optimizer=sgd(0.01), g_optimizer=sgd(0.01))
@@ -353,6 +361,23 @@ def failed_fit_leaves_the_model_usable(out):
             "trained_after": int(model.optimizer.iterations)}  # fmt: skip
 
 
+def diffusion_loss_goes_down():
+    """The diffusion model's loss on a fixed batch, before and after 40
+    steps on it, with the same noise for both measurements."""
+    images, _ = data("ddpm", 16)
+    model = build("ddpm")
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    state = keras.ops.convert_to_numpy(model.seed_state)
+
+    def fixed_loss():
+        model.seed_state.assign(state)
+        return float(model.evaluate(images, batch_size=16, verbose=0))
+
+    before = fixed_loss()
+    model.fit(images, batch_size=8, epochs=20, verbose=0)
+    return {"before": before, "after": fixed_loss()}
+
+
 def load_others(root, backend):
     result = {}
     for other in BACKENDS:
@@ -370,10 +395,13 @@ def load_others(root, backend):
 PARTS = {
     "all": (
         list(MODELS),
-        ("mixed_precision", "tools", "failed_fit", "convolutions"),
+        ("mixed_precision", "tools", "failed_fit", "convolutions", "ddpm"),
     ),
     "first": (["vae", "cvae", "cgan"], ("tools", "failed_fit", "convolutions")),
-    "second": (["dcgan", "wgan_gp"], ("mixed_precision", "data_parallel")),
+    "second": (
+        ["dcgan", "wgan_gp", "ddpm"],
+        ("mixed_precision", "ddpm", "data_parallel"),
+    ),
 }
 
 
@@ -403,6 +431,8 @@ def main(argv=None):
         fits["tools"] = tools_on_a_trained_vae(out)
     if "failed_fit" in checks:
         fits["failed_fit"] = failed_fit_leaves_the_model_usable(out)
+    if "ddpm" in checks:
+        fits["diffusion_loss"] = diffusion_loss_goes_down()
     if "convolutions" in checks and backend == "jax":
         from tests.backend_checks import convolutions
 
