@@ -49,7 +49,10 @@ def add_parser(commands):
     parser.add_argument(
         "--latent-dim",
         type=positive_int,
-        help="latent size (default: 16 for vae and cvae, 100 for the GANs)",
+        help=(
+            "latent size (default: 16 for vae and cvae, 100 for the GANs; "
+            "ddpm's is its image size)"
+        ),
     )
     parser.add_argument(
         "--image-size",
