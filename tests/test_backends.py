@@ -206,6 +206,13 @@ def test_diffusion_loss_on_a_fixed_batch_goes_down(results, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_gan_inversion_fits_a_generated_image(results, backend):
+    report = fit_report(results, backend, "inversion")
+    for loss, start in zip(report["loss"], report["start_loss"]):
+        assert loss < 5e-3 and loss < 0.1 * start
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_mixed_precision_trains(results, backend):
     report = fit_report(results, backend, "mixed_precision")
     for policy, dtype in (("mixed_bfloat16", "bfloat16"),

@@ -261,33 +261,9 @@ def test_cvae_encode_is_the_analytic_kl_of_its_posterior():
 # === Saving, callbacks, export, precision ===
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("model_class", MODELS)
-def test_keras_file_round_trip_and_further_training(model_class, tmp_path):
-    images, labels = class_blobs(64)
-    model = tiny(model_class)
-    model.compile()
-    model.fit(images, labels, batch_size=32, epochs=1, verbose=0)
-    z, some_labels = model.sample_latent(6, seed=1), [2, 1, 0, 0, 1, 2]
-    model.save(tmp_path / "model.keras")
-
-    loaded = keras.models.load_model(tmp_path / "model.keras")
-    assert type(loaded) is model_class
-    assert loaded.get_config() == model.get_config()
-    np.testing.assert_allclose(
-        loaded.generate(z=z, labels=some_labels),
-        model.generate(z=z, labels=some_labels),
-    )
-    assert int(loaded.optimizer.iterations) == 2
-    np.testing.assert_array_equal(
-        loaded.seed_generator.state, model.seed_generator.state
-    )
-    for saved, restored in zip(
-        model.optimizer.variables, loaded.optimizer.variables
-    ):
-        np.testing.assert_allclose(saved, restored)
-    loaded.fit(images, labels, batch_size=32, epochs=1, verbose=0)
-    assert int(loaded.optimizer.iterations) == 4
+# Saving and loading the conditional models with their optimizers, and
+# training on, are checked on every backend with the rest of the backend
+# matrix (tests/test_backends.py, `cgan` and `cvae`).
 
 
 @pytest.mark.parametrize(

@@ -295,6 +295,8 @@ class DiffusionModel(GenerativeModel):
         sampler="ddim",
         eta=0.0,
         fresh_noise=None,
+        known=None,
+        first_timestep=None,
     ):
         """Runs the reverse process from noise `x` to images in [-1, 1].
 
@@ -307,14 +309,21 @@ class DiffusionModel(GenerativeModel):
             sampler: str. `"ddim"` or `"ddpm"` (ancestral).
             eta: float. Fresh noise of DDIM steps; 0 is deterministic.
             fresh_noise: tensor `(steps, batch, H, W, C)` of standard
-                normal noise, for `"ddpm"` or `eta > 0`.
+                normal noise, for `"ddpm"`, `eta > 0` or `known`.
+            known: None, or `(images, mask)`: images in [-1, 1] whose
+                pixels where `mask` is 1 are known. After every step those
+                pixels are replaced by the known ones noised to the
+                step's level (RePaint, Lugmayr et al., 2022), so the last
+                step returns them exactly.
+            first_timestep: int or None. Start from this timestep, with
+                `x` noised to its level, rather than from pure noise.
 
         Returns:
             A float32 tensor of the shape of `x`.
         """
         timesteps, alpha_bar, previous = (
             self._table(column)
-            for column in self.schedule.sampling_table(steps)
+            for column in self.schedule.sampling_table(steps, first_timestep)
         )
         network = self.ema_network if self._use_ema else self.network
         if labels is not None:
@@ -331,8 +340,14 @@ class DiffusionModel(GenerativeModel):
             if fresh_noise is not None:
                 fresh = ops.take(fresh_noise, i, axis=0)
             if sampler == "ddpm":
-                return noise_schedule.ddpm_step(x, x0, a_prev, a, fresh)
-            return noise_schedule.ddim_step(x0, noise, a_prev, a, eta, fresh)
+                x = noise_schedule.ddpm_step(x, x0, a_prev, a, fresh)
+            else:
+                x = noise_schedule.ddim_step(x0, noise, a_prev, a, eta, fresh)
+            if known is None:
+                return x
+            images, mask = known
+            noised = noise_schedule.add_noise(images, fresh, a_prev)
+            return mask * noised + (1.0 - mask) * x
 
         return ops.fori_loop(0, steps, step, ops.cast(x, "float32"))
 

@@ -64,30 +64,38 @@ class NoiseSchedule:
         # float64 numpy: the tables below are exact to float32.
         self.alpha_bar = np.cumprod(1.0 - betas)
 
-    def sampling_timesteps(self, steps):
-        """The `steps` timesteps a sampler visits, from `T - 1` down to 0.
+    def sampling_timesteps(self, steps, first=None):
+        """The `steps` timesteps a sampler visits, from `first` (by
+        default `T - 1`) down to 0.
 
         Evenly spaced; `steps = timesteps` visits every one of them.
         """
+        first = self.timesteps - 1 if first is None else int(first)
+        if not 0 <= first < self.timesteps:
+            raise ValueError(
+                f"The first timestep must be in [0, {self.timesteps}). "
+                f"Received: {first}"
+            )
         if not isinstance(steps, (int, np.integer)) or not (
-            1 <= steps <= self.timesteps
+            1 <= steps <= first + 1
         ):
             raise ValueError(
-                f"`steps` must be an int in [1, {self.timesteps}]. "
+                f"`steps` must be an int in [1, {first + 1}]. "
                 f"Received: {steps!r}"
             )
-        spaced = np.linspace(self.timesteps - 1, 0, int(steps))
+        spaced = np.linspace(first, 0, int(steps))
         return np.round(spaced).astype("int32")
 
-    def sampling_table(self, steps):
-        """What each sampling step needs, as float32 arrays `(steps,)`.
+    def sampling_table(self, steps, first=None):
+        """What each sampling step needs, as float32 arrays `(steps,)`,
+        for the timesteps of `sampling_timesteps(steps, first)`.
 
         Returns:
             `(timesteps, alpha_bar, alpha_bar_previous)`: the timestep the
             network sees, its `alpha_bar`, and the `alpha_bar` of the next
             (less noisy) timestep visited, 1 after the last.
         """
-        timesteps = self.sampling_timesteps(steps)
+        timesteps = self.sampling_timesteps(steps, first)
         alpha_bar = self.alpha_bar[timesteps]
         previous = np.append(alpha_bar[1:], 1.0)
         return (
@@ -95,6 +103,19 @@ class NoiseSchedule:
             alpha_bar.astype("float32"),
             previous.astype("float32"),
         )
+
+
+def timestep_of_noise(schedule, sigma):
+    """The timestep whose noise matches Gaussian noise of standard
+    deviation `sigma` added to an image in [-1, 1]: `sqrt(a) * noisy` is
+    then a draw of `q(x_t | x_0)`, as `(1 - a) / a = sigma ** 2`.
+
+    Example:
+    >>> timestep_of_noise(NoiseSchedule("linear", 1000), 0.0)
+    0
+    """
+    target = 1.0 / (1.0 + sigma**2)
+    return int(np.argmin(np.abs(schedule.alpha_bar - target)))
 
 
 def add_noise(x0, noise, alpha_bar):

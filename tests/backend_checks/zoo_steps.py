@@ -378,6 +378,24 @@ def diffusion_loss_goes_down():
     return {"before": before, "after": fixed_loss()}
 
 
+def inversion_recovers_a_generated_image():
+    """GAN inversion (gradients w.r.t. `z`, outside a step) fits a
+    DCGAN's image from its known bottom half."""
+    from keras_genimg import editing
+
+    gan = build("dcgan")
+    target = gan.generate(num_images=2, seed=3)
+    mask = editing.make_mask("bottom-half", SHAPE, 2)
+    _, images, loss = editing.invert_generator(
+        gan, target, mask, steps=60, restarts=2, prior_weight=0.0
+    )
+    start = gan.generate(num_images=2, seed=0)
+    return {
+        "loss": loss.tolist(),
+        "start_loss": np.mean((start - target) ** 2, axis=(1, 2, 3)).tolist(),
+    }
+
+
 def load_others(root, backend):
     result = {}
     for other in BACKENDS:
@@ -395,9 +413,19 @@ def load_others(root, backend):
 PARTS = {
     "all": (
         list(MODELS),
-        ("mixed_precision", "tools", "failed_fit", "convolutions", "ddpm"),
+        (
+            "mixed_precision",
+            "tools",
+            "failed_fit",
+            "convolutions",
+            "ddpm",
+            "inversion",
+        ),
     ),
-    "first": (["vae", "cvae", "cgan"], ("tools", "failed_fit", "convolutions")),
+    "first": (
+        ["vae", "cvae", "cgan"],
+        ("tools", "failed_fit", "convolutions", "inversion"),
+    ),
     "second": (
         ["dcgan", "wgan_gp", "ddpm"],
         ("mixed_precision", "ddpm", "data_parallel"),
@@ -433,6 +461,8 @@ def main(argv=None):
         fits["failed_fit"] = failed_fit_leaves_the_model_usable(out)
     if "ddpm" in checks:
         fits["diffusion_loss"] = diffusion_loss_goes_down()
+    if "inversion" in checks:
+        fits["inversion"] = inversion_recovers_a_generated_image()
     if "convolutions" in checks and backend == "jax":
         from tests.backend_checks import convolutions
 

@@ -16,7 +16,8 @@ the running Keras backend once, at import, and re-exports its helpers:
 - `value_and_input_grad(fn, x)`: `fn(x)` returns `(y, aux)` with `y` a
   scalar; returns `((y, aux), dy/dx)`, the gradient w.r.t. the tensor
   `x`, itself differentiable w.r.t. the variables `fn` reads
-  (second-order gradients, as the WGAN-GP penalty needs).
+  (second-order gradients, as the WGAN-GP penalty needs). It also
+  works outside a step, e.g. to fit a latent vector to an image.
 - `apply_gradients(optimizer, grads, variables)`.
 - `num_replicas()`, `replica_id()`, `step_logs(logs)`: what a step needs
   to know about the replicas of a `tf.distribute` strategy (one replica

@@ -175,6 +175,10 @@ def vjp(fn, variables):
 
 
 def value_and_input_grad(fn, x):
+    if not _SCOPES:
+        # Outside a step (e.g. inverting a generator), the variables are
+        # constants of the traced function.
+        return jax.value_and_grad(fn, has_aux=True)(x)
     pure, write_back = _in_nested_scope(fn, [])
 
     def output_of(x):
