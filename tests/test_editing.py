@@ -157,3 +157,36 @@ def test_bad_inputs_fail_before_any_work():
         editing.denoise(vae, images, noise_std=0.3)
     with pytest.raises(ValueError, match="`iterations` must be"):
         editing.inpaint(vae, images, "center", iterations=0)
+
+
+@pytest.mark.slow
+def test_inpaint_and_denoise_commands(tmp_path, capsys):
+    from keras_genimg.cli.main import main
+
+    vae = VAE(SHAPE, latent_dim=2, filters=8, seed=0)
+    vae.save(tmp_path / "vae.keras")
+    images = squares(5)
+    np.savez(tmp_path / "images.npz", x=images)
+    source = str(tmp_path / "images.npz")
+    out = tmp_path / "inpainted"
+    assert main(["inpaint", str(tmp_path / "vae.keras"), "--images", source,
+                 "--mask", "left-half", "--out", str(out)]) == 0  # fmt: skip
+    restored = np.load(out / "restored.npz")["images"]
+    expected = editing.inpaint(vae, images, "left-half")
+    np.testing.assert_allclose(restored, expected, atol=1e-6)
+    assert (out / "strip.png").stat().st_size > 0
+    out = tmp_path / "denoised"
+    assert main(["denoise", str(tmp_path / "vae.keras"), "--images", source,
+                 "--noise", "gaussian:0.2", "--out", str(out)]) == 0  # fmt: skip
+    noisy = editing.corrupt(images, "gaussian:0.2", seed=0)
+    np.testing.assert_allclose(
+        np.load(out / "restored.npz")["images"],
+        editing.denoise(vae, noisy),
+        atol=1e-6,
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        main(["inpaint", str(tmp_path / "vae.keras"), "--images", source,
+              "--mask", "diagonal", "--out", str(out)])  # fmt: skip
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "Unknown mask 'diagonal'" in error

@@ -36,6 +36,7 @@ def build_parser():
         interpolate,
         judge,
         plot,
+        restore,
         sample,
         serving_config,
         synthesize,
@@ -47,7 +48,8 @@ def build_parser():
         prog="genimg",
         description=(
             "Train, sample, export and evaluate the keras_genimg "
-            "image-generation models (vae, dcgan, cgan, wgan_gp, cvae) with "
+            "image-generation models (vae, dcgan, cgan, sngan, wgan_gp, cvae, "
+            "ddpm) with "
             "Keras 3."
         ),
         epilog="Run 'genimg COMMAND --help' for the options of a command.",
@@ -75,6 +77,7 @@ def build_parser():
     interpolate.add_parser(commands)
     traverse.add_parser(commands)
     synthesize.add_parser(commands)
+    restore.add_parsers(commands)
     info.add_parser(commands)
     for command in commands.choices.values():
         command.add_argument(
