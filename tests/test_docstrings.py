@@ -7,6 +7,7 @@ import pytest
 
 from keras_genimg.callbacks import image_grid, mode_collapse, sample_grid
 from keras_genimg.cli import arguments
+from keras_genimg.editing import corruption, inversion, masks, restoration
 from keras_genimg.latent import attributes, frames, interpolation, traversal
 from keras_genimg.models import (
     conditional_gan,
@@ -62,6 +63,10 @@ from keras_genimg.utils import atomic, precision
         diffusion,
         noise_schedule,
         unet,
+        corruption,
+        inversion,
+        masks,
+        restoration,
     ],
 )
 def test_docstring_examples(module):

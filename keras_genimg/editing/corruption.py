@@ -23,9 +23,11 @@ def corrupt(images, spec, seed=0):
 
     Example:
     >>> import numpy as np
-    >>> images = np.full((1, 2, 2, 1), 0.5, "float32")
-    >>> corrupt(images, "salt-and-pepper:1.0", seed=0).ravel().tolist()
-    [1.0, 0.0, 1.0, 1.0]
+    >>> images = np.full((1, 8, 8, 1), 0.5, "float32")
+    >>> sorted(set(corrupt(images, "salt-and-pepper:1.0").ravel().tolist()))
+    [0.0, 1.0]
+    >>> round(float(corrupt(images, "gaussian:0.1").std()), 1)
+    0.1
     """
     images = np.asarray(images, "float32")
     rng = np.random.default_rng(seed)
