@@ -176,8 +176,9 @@ def test_inpaint_and_denoise_commands(tmp_path, capsys):
     np.testing.assert_allclose(restored, expected, atol=1e-6)
     assert (out / "strip.png").stat().st_size > 0
     out = tmp_path / "denoised"
-    assert main(["denoise", str(tmp_path / "vae.keras"), "--images", source,
-                 "--noise", "gaussian:0.2", "--out", str(out)]) == 0  # fmt: skip
+    command = ["denoise", str(tmp_path / "vae.keras"), "--images", source,
+               "--noise", "gaussian:0.2", "--out", str(out)]  # fmt: skip
+    assert main(command) == 0
     noisy = editing.corrupt(images, "gaussian:0.2", seed=0)
     np.testing.assert_allclose(
         np.load(out / "restored.npz")["images"],
