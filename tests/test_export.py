@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 from serving_checks import zoo
 
+from keras_genimg import editing
 from keras_genimg.cli.main import main
 from keras_genimg.export import (
     ExportError,
@@ -108,6 +109,22 @@ def test_seeds_give_the_same_latents_and_images_everywhere(exported):
         latents_from_seeds([2**31], zoo.LATENT_DIM)
     with pytest.raises(ValueError, match="1-D"):
         latents_from_seeds([[1, 2]], zoo.LATENT_DIM)
+
+
+def test_vae_inpaint_signature_refuses_bad_masks(exported):
+    loaded = tf.saved_model.load(exported.paths["vae"])
+    inpaint = loaded.signatures["inpaint"]
+    images = tf.fill((2, 16, 16, 1), 0.5)
+    mask = editing.make_mask("center", (16, 16, 1), 2)
+    for bad, message in (
+        (mask * 0.5, "only 0 .unknown. and 1 .known."),
+        (np.ones_like(mask), "at least one pixel known and one unknown"),
+        (np.zeros_like(mask), "at least one pixel known and one unknown"),
+        (mask[:1], "same batch size"),
+        (mask[:, :8], r"Input mask must have shape \(batch, 16, 16, 1\)"),
+    ):
+        with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+            inpaint(images=images, mask=tf.constant(bad))
 
 
 def test_loaded_signatures_reject_bad_inputs(exported):
@@ -376,7 +393,9 @@ def test_conditional_vae_exports_encode_and_reconstruct(tmp_path):
     with Client.from_saved_model(path) as client:
         assert sorted(client.signatures) == [
             "decode",
+            "denoise",
             "encode",
+            "inpaint",
             "reconstruct",
             "sample",
             "serving_default",
@@ -399,3 +418,10 @@ def test_conditional_vae_exports_encode_and_reconstruct(tmp_path):
         assert np.abs(other - z_mean).max() > 1e-4
         with pytest.raises(ServingError, match="label"):
             client.reconstruct(images, [0, 1, 2, 3])
+        mask = editing.make_mask("center", (16, 16, 1), 4)
+        inputs = {"images": images, "mask": mask, "label": labels}
+        np.testing.assert_allclose(
+            client.predict("inpaint", inputs)["images"],
+            editing.inpaint(cvae, images, mask, labels),
+            atol=1e-5,
+        )

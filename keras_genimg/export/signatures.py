@@ -6,8 +6,11 @@ unknown batch dimension, whatever the model's dtype policy:
 - every model: `serving_default` (`z` -> `images`) and `sample` (`seed` ->
   `images`, one image per int32 seed);
 - models with an `encoder` (the VAEs) also: `decode` (as
-  `serving_default`), `encode` (`images` -> `z_mean`, `z_log_var`) and
-  `reconstruct` (`images` -> `images`, through the posterior mean);
+  `serving_default`), `encode` (`images` -> `z_mean`, `z_log_var`),
+  `reconstruct` (`images` -> `images`, through the posterior mean),
+  `denoise` (the same, as `keras_genimg.editing.denoise`) and `inpaint`
+  (`images`, `mask` -> `images`, as `keras_genimg.editing.inpaint` with
+  `INPAINT_ITERATIONS` passes);
 - a conditional model, one with a `num_classes` attribute, takes an int32
   `label` beside `z`, `seed` or `images`, and is called as
   `model.latent_to_images(z, labels=label)` (its encoder as
@@ -26,6 +29,7 @@ from keras import ops
 from keras_genimg.export.latents import latents_from_seeds, stateless_latents
 
 PREDICT_METHOD = "tensorflow/serving/predict"
+INPAINT_ITERATIONS = 10
 DTYPE_NAMES = {tf.float32: "DT_FLOAT", tf.int32: "DT_INT32"}
 
 
@@ -77,6 +81,11 @@ class Signature:
                 inputs["seed"] = seeds
             elif spec.name == "label":
                 inputs["label"] = seeds % self.num_classes
+            elif spec.name == "mask":
+                # The left half of every image unknown.
+                mask = np.ones((batch_size, *spec.shape[1:]), "float32")
+                mask[:, :, : spec.shape[2] // 2] = 0.0
+                inputs["mask"] = mask
             else:
                 shape = (batch_size,) + tuple(spec.shape[1:])
                 ramp = np.linspace(0.0, 1.0, int(np.prod(shape)), dtype="f4")
@@ -97,8 +106,9 @@ def serving_signatures(model):
     Example:
     >>> from keras_genimg.models import VAE
     >>> vae = VAE(image_shape=(16, 16, 1), latent_dim=4, filters=8)
-    >>> list(serving_signatures(vae))
-    ['serving_default', 'sample', 'decode', 'encode', 'reconstruct']
+    >>> list(serving_signatures(vae))  # doctest: +NORMALIZE_WHITESPACE
+    ['serving_default', 'sample', 'decode', 'encode', 'reconstruct',
+     'denoise', 'inpaint']
     """
     required = (
         "image_shape",
@@ -256,22 +266,46 @@ def _autoencoder_signatures(model):
         z_mean, _ = encode_tensors(images, label)
         return {"images": _images(model, z_mean, label)}
 
+    def inpaint_outputs(images, mask, label=None):
+        images = _checked(images, [None, *image_shape], "images")
+        mask = _check_mask(mask, images, image_shape)
+        known = tf.reduce_sum(mask, axis=(1, 2, 3), keepdims=True)
+        known_mean = tf.reduce_sum(mask * images, axis=(1, 2, 3),
+                                   keepdims=True) / known  # fmt: skip
+        x = mask * images + (1.0 - mask) * known_mean
+        for _ in range(INPAINT_ITERATIONS):
+            x = (
+                mask * images
+                + (1.0 - mask) * reconstruct_outputs(x, label)["images"]
+            )
+        return {"images": x}
+
+    mask_spec = tf.TensorSpec([None, *image_shape], tf.float32, name="mask")
     if num_classes is None:
         inputs = (images_spec,)
+        inpaint_inputs = (images_spec, mask_spec)
 
         def encode(images):
             return encode_outputs(images)
 
         def reconstruct(images):
             return reconstruct_outputs(images)
+
+        def inpaint(images, mask):
+            return inpaint_outputs(images, mask)
     else:
-        inputs = (images_spec, tf.TensorSpec([None], tf.int32, name="label"))
+        label_spec = tf.TensorSpec([None], tf.int32, name="label")
+        inputs = (images_spec, label_spec)
+        inpaint_inputs = (images_spec, mask_spec, label_spec)
 
         def encode(images, label):
             return encode_outputs(images, label)
 
         def reconstruct(images, label):
             return reconstruct_outputs(images, label)
+
+        def inpaint(images, mask, label):
+            return inpaint_outputs(images, mask, label)
 
     def labels_of(inputs):
         return [inputs["label"]] if "label" in inputs else []
@@ -285,7 +319,24 @@ def _autoencoder_signatures(model):
             "images": model.reconstruct(inputs["images"], *labels_of(inputs))
         }
 
+    def reference_inpaint(inputs):
+        from keras_genimg.editing import inpaint
+
+        restored = inpaint(
+            model, inputs["images"], inputs["mask"], *labels_of(inputs),
+            iterations=INPAINT_ITERATIONS,
+        )  # fmt: skip
+        return {"images": restored}
+
     decode = _generator_signatures(model)["serving_default"]
+    reconstruct_signature = Signature(
+        "reconstruct",
+        reconstruct,
+        inputs,
+        {"images": images},
+        reference_reconstruct,
+        num_classes,
+    )
     return {
         "decode": dataclasses.replace(decode, name="decode"),
         "encode": Signature(
@@ -296,12 +347,39 @@ def _autoencoder_signatures(model):
             reference_encode,
             num_classes,
         ),
-        "reconstruct": Signature(
-            "reconstruct",
-            reconstruct,
-            inputs,
+        "reconstruct": reconstruct_signature,
+        "denoise": dataclasses.replace(reconstruct_signature, name="denoise"),
+        "inpaint": Signature(
+            "inpaint",
+            inpaint,
+            inpaint_inputs,
             {"images": images},
-            reference_reconstruct,
+            reference_inpaint,
             num_classes,
         ),
     }
+
+
+def _check_mask(mask, images, image_shape):
+    """Fails a request whose mask is not a 0/1 mask with a known and an
+    unknown pixel in each image, of the images' shape."""
+    mask = _checked(mask, [None, *image_shape], "mask")
+    per_image = tf.reduce_sum(mask, axis=(1, 2, 3))
+    pixels = float(np.prod(image_shape))
+    checks = [
+        tf.debugging.assert_equal(
+            tf.shape(mask)[0], tf.shape(images)[0],
+            message="mask and images must have the same batch size",
+        ),
+        tf.debugging.Assert(
+            tf.reduce_all((mask == 0.0) | (mask == 1.0)),
+            ["mask must hold only 0 (unknown) and 1 (known)"],
+        ),
+        tf.debugging.Assert(
+            tf.reduce_all((per_image >= 1.0) & (per_image < pixels)),
+            ["mask must mark at least one pixel known and one unknown in "
+             "every image"],
+        ),
+    ]  # fmt: skip
+    with tf.control_dependencies(checks):
+        return tf.identity(mask)

@@ -81,6 +81,8 @@ def make_inputs(signature, batch_size, rng):
         dtype = types_pb2.DataType.Name(info.dtype)
         if dtype == "DT_INT32":
             inputs[key] = rng.integers(-1000, 1000, shape).astype("int32")
+        elif key == "mask":
+            inputs[key] = rng.integers(0, 2, shape).astype("float32")
         elif key == "z":
             inputs[key] = rng.standard_normal(shape).astype("float32")
         else:

@@ -39,6 +39,10 @@ GOLDEN = {
             {"images": IMAGES}, {"z_mean": LATENT, "z_log_var": LATENT}
         ),
         "reconstruct": _signature({"images": IMAGES}, {"images": IMAGES}),
+        "denoise": _signature({"images": IMAGES}, {"images": IMAGES}),
+        "inpaint": _signature(
+            {"images": IMAGES, "mask": IMAGES}, {"images": IMAGES}
+        ),
     },
 }
 
@@ -98,6 +102,7 @@ def exported():
 
 def keras_outputs(model, signature_name, inputs):
     """What the Keras model's public API returns for a signature's inputs."""
+    from keras_genimg import editing
     from keras_genimg.export import generate_from_seeds
 
     if signature_name in ("serving_default", "decode"):
@@ -109,4 +114,10 @@ def keras_outputs(model, signature_name, inputs):
         return {"z_mean": z_mean, "z_log_var": z_log_var}
     if signature_name == "reconstruct":
         return {"images": model.reconstruct(inputs["images"])}
+    if signature_name == "denoise":
+        return {"images": editing.denoise(model, inputs["images"])}
+    if signature_name == "inpaint":
+        return {
+            "images": editing.inpaint(model, inputs["images"], inputs["mask"])
+        }
     raise ValueError(f"No Keras equivalent of {signature_name!r}.")
