@@ -73,18 +73,21 @@ def invert_generator(
         total = per_image + prior_weight * ops.mean(ops.square(z), axis=1)
         return ops.sum(total), (per_image, images)
 
-    first = ops.zeros_like(z)
-    second = ops.zeros_like(z)
-    for step in range(1, steps + 1):
+    def adam_step(z, first, second, step_size):
         _, grads = backend.value_and_input_grad(loss_of, z)
         first = BETA_1 * first + (1 - BETA_1) * grads
         second = BETA_2 * second + (1 - BETA_2) * ops.square(grads)
-        corrected = (
+        z = z - step_size * first / (ops.sqrt(second) + EPSILON)
+        return ops.stop_gradient(z), first, second
+
+    adam_step = backend.compiled(adam_step)
+    first, second = ops.zeros_like(z), ops.zeros_like(z)
+    for step in range(1, steps + 1):
+        step_size = (
             learning_rate * np.sqrt(1 - BETA_2**step) / (1 - BETA_1**step)
         )
-        z = ops.stop_gradient(
-            z - corrected * first / (ops.sqrt(second) + EPSILON)
-        )
+        step_size = ops.convert_to_tensor(step_size, "float32")
+        z, first, second = adam_step(z, first, second, step_size)
     _, (loss, images) = loss_of(z)
     loss = ops.convert_to_numpy(loss).reshape(restarts, batch)
     best = np.argmin(loss, axis=0)

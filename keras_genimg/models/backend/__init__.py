@@ -19,6 +19,8 @@ the running Keras backend once, at import, and re-exports its helpers:
   (second-order gradients, as the WGAN-GP penalty needs). It also
   works outside a step, e.g. to fit a latent vector to an image.
 - `apply_gradients(optimizer, grads, variables)`.
+- `compiled(fn)`: `fn` compiled (a `tf.function`, a `jax.jit`; as it is
+  on PyTorch), for inference loops outside `fit`.
 - `num_replicas()`, `replica_id()`, `step_logs(logs)`: what a step needs
   to know about the replicas of a `tf.distribute` strategy (one replica
   on JAX and PyTorch, where a `keras.distribution` works on global
@@ -37,6 +39,7 @@ if _BACKEND == "tensorflow":
     from keras_genimg.models.backend.tensorflow import (
         Trainer,
         apply_gradients,
+        compiled,
         fused_batch_norm,
         num_replicas,
         replica_id,
@@ -51,6 +54,7 @@ elif _BACKEND == "jax":
     from keras_genimg.models.backend.jax import (
         Trainer,
         apply_gradients,
+        compiled,
         conv,
         conv_transpose,
         value_and_grad,
@@ -73,6 +77,7 @@ elif _BACKEND == "torch":
     from keras_genimg.models.backend.torch import (
         Trainer,
         apply_gradients,
+        compiled,
         value_and_grad,
         value_and_input_grad,
         vjp,
@@ -89,6 +94,7 @@ else:
 __all__ = [
     "Trainer",
     "apply_gradients",
+    "compiled",
     "conv",
     "conv_transpose",
     "fused_batch_norm",

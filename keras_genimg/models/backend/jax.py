@@ -190,6 +190,12 @@ def value_and_input_grad(fn, x):
     return (y, aux), grads
 
 
+def compiled(fn):
+    """`fn` jitted; the variables it reads become constants of it, so it
+    is for inference (e.g. inverting a generator), not training."""
+    return jax.jit(fn)
+
+
 def apply_gradients(optimizer, grads, variables):
     # `stateless_apply`, as Keras' own JAX step does: a stateful `apply`
     # inside the step's scope would let tracers escape the `ops.cond` of a

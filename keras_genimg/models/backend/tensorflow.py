@@ -62,6 +62,11 @@ def apply_gradients(optimizer, grads, variables):
     optimizer.apply_gradients(zip(grads, variables))
 
 
+def compiled(fn):
+    """`fn` as one graph, traced for the shapes it is called with."""
+    return tf.function(fn, reduce_retracing=True)
+
+
 def num_replicas():
     """Replicas training in sync (1 outside `tf.distribute`)."""
     return tf.distribute.get_strategy().num_replicas_in_sync

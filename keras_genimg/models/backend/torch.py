@@ -56,6 +56,11 @@ def value_and_input_grad(fn, x):
     return (y, aux), grads
 
 
+def compiled(fn):
+    """`fn` itself: PyTorch runs eagerly."""
+    return fn
+
+
 def apply_gradients(optimizer, grads, variables):
     with torch.no_grad():
         optimizer.apply(list(grads), list(variables))
