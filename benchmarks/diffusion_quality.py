@@ -23,16 +23,13 @@ import time
 
 import keras
 import tensorflow as tf
-from time_to_quality import MNIST, ZooContestant
+from time_to_quality import MNIST, ZooContestant, judge_of
 
 import keras_genimg  # noqa: F401  (registers the models)
 from keras_genimg.callbacks.image_grid import save_image_grid
-from keras_genimg.data import load_arrays
 from keras_genimg.export import export_saved_model
 from keras_genimg.metrics import (
     frechet_distance_from_features,
-    judge_extractor,
-    train_judge,
 )
 from keras_genimg.utils.precision import auto_mixed_precision
 
@@ -63,11 +60,7 @@ def main():
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args()
 
-    x, y = load_arrays(args.data, with_labels=True)
-    judge, accuracy = train_judge(x, y, seed=0)
-    extractor = judge_extractor(judge)
-    reference = extractor.extract(x).features
-    print(f"judge accuracy on held-out digits: {accuracy:.3f}")
+    x, extractor, reference = judge_of(args.data)
 
     def fcd(model, count, steps=None):
         images = model.generate(count, seed=1, steps=steps)

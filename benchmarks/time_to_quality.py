@@ -136,6 +136,20 @@ CONTESTANTS = {
 }
 
 
+def judge_of(data):
+    """Loads the data and trains the judge on it.
+
+    Returns:
+        `(images, extractor, reference)`: the images, the judge's feature
+        extractor and the features of the images.
+    """
+    x, y = load_arrays(data, with_labels=True)
+    judge, accuracy = train_judge(x, y, seed=0)
+    extractor = judge_extractor(judge)
+    print(f"judge accuracy on held-out digits: {accuracy:.3f}")
+    return x, extractor, extractor.extract(x).features
+
+
 def race(contestant, reference, extractor, samples, budget_seconds):
     """Trains epoch by epoch within the budget; returns the FCD curve."""
     elapsed, curve = 0.0, []
@@ -188,11 +202,7 @@ def main():
     parser.add_argument("--json", help="write the FCD curves to this file")
     args = parser.parse_args()
 
-    x, y = load_arrays(args.data, with_labels=True)
-    judge, accuracy = train_judge(x, y, seed=0)
-    extractor = judge_extractor(judge)
-    reference = extractor.extract(x).features
-    print(f"judge accuracy on held-out digits: {accuracy:.3f}")
+    x, extractor, reference = judge_of(args.data)
     curves = {}
     for key in args.contestants:
         contestant = CONTESTANTS[key]

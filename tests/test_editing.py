@@ -3,9 +3,10 @@
 import keras
 import numpy as np
 import pytest
+from test_diffusion import tiny as tiny_diffusion
 
 from keras_genimg import editing
-from keras_genimg.models import DCGAN, VAE, DiffusionModel
+from keras_genimg.models import DCGAN, VAE
 
 SHAPE = (16, 16, 1)
 
@@ -80,14 +81,7 @@ def tiny_models():
     return {
         "vae": VAE(SHAPE, latent_dim=2, filters=8, seed=0),
         "dcgan": DCGAN(SHAPE, latent_dim=4, filters=8, seed=0),
-        "ddpm": DiffusionModel(
-            SHAPE,
-            filters=8,
-            channel_multipliers=(1, 2),
-            timesteps=20,
-            sampling_steps=5,
-            seed=0,
-        ),  # fmt: skip
+        "ddpm": tiny_diffusion(sampling_steps=5),
     }
 
 

@@ -50,27 +50,15 @@ GOLDEN = {
 def build(name):
     """A tiny compiled zoo model with seeded weights."""
     import keras
-    import numpy as np
 
-    from keras_genimg.models import DCGAN, VAE, DiffusionModel
+    from keras_genimg.models import DCGAN, VAE
 
     keras.utils.set_random_seed(0)
     if name == "ddpm":
-        model = DiffusionModel(
-            SHAPE,
-            filters=8,
-            channel_multipliers=(1, 2),
-            timesteps=20,
-            sampling_steps=3,
-            seed=0,
-        )
-        # Its output convolution starts at zero: give the samples a
-        # network to depend on.
-        rng = np.random.default_rng(0)
-        for weight in model.ema_network.weights:
-            weight.assign(
-                rng.normal(0, 0.1, weight.shape) + ("gamma" in weight.path)
-            )
+        from test_diffusion import tiny
+
+        # With random weights: its output convolution starts at zero.
+        model = tiny(sampling_steps=3)
     else:
         model_class = {"vae": VAE, "dcgan": DCGAN}[name]
         model = model_class(
