@@ -13,6 +13,7 @@ from keras_genimg.data import (
     load_arrays,
     load_images,
     render_shapes,
+    tfds_source,
 )
 from keras_genimg.data.shapes import SPLIT_SEEDS
 
@@ -348,8 +349,10 @@ def test_folder_without_subfolders_and_empty(tmp_path):
 
 
 @pytest.mark.slow
-def test_tfds_mock_data():
+def test_tfds_mock_data(monkeypatch):
     tfds = pytest.importorskip("tensorflow_datasets")
+    # The mock serves every data set; nothing is downloaded.
+    monkeypatch.setattr(tfds_source, "_can_download", lambda: True)
     with tfds.testing.mock_data(num_examples=10):
         ds = load_images("mnist", batch_size=4, with_labels=True, shuffle=False)
         batches = _batches(ds)
@@ -383,6 +386,7 @@ def test_tfds_download_failure_message(monkeypatch):
         raise cause
 
     monkeypatch.setattr(tfds, "load", failing_load)
+    monkeypatch.setattr(tfds_source, "_can_download", lambda: True)
     with pytest.raises(DataSourceError) as info:
         load_images("fashion_mnist", data_dir="/data/tfds")
     message = str(info.value)
@@ -391,6 +395,28 @@ def test_tfds_download_failure_message(monkeypatch):
     assert "tfds.load('fashion_mnist')" in message
     assert "IDX" in message and ".npz" in message
     assert info.value.__cause__ is cause
+
+
+def test_tfds_fails_fast_when_it_cannot_download(monkeypatch, tmp_path):
+    pytest.importorskip("tensorflow_datasets")
+    import time
+
+    from keras_genimg.cli.main import main
+
+    # Nothing listens on port 1: the download host refuses at once, as an
+    # offline machine's would.
+    monkeypatch.setattr(tfds_source, "DOWNLOAD_HOST", ("127.0.0.1", 1))
+    start = time.perf_counter()
+    with pytest.raises(DataSourceError) as info:
+        load_images("mnist", data_dir=str(tmp_path))
+    assert time.perf_counter() - start < 30
+    message = str(info.value)
+    assert "not prepared there" in message and str(tmp_path) in message
+    assert "--data-dir" in message
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "vae", "--data", "mnist", "--data-dir", str(tmp_path),
+              "--out", str(tmp_path / "run")])  # fmt: skip
+    assert exit_info.value.code == 2
 
 
 def test_tfds_unknown_name():

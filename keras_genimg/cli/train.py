@@ -70,6 +70,13 @@ def add_parser(commands):
         "--limit", type=positive_int, help="use only the first N images"
     )
     parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where TensorFlow Datasets keeps its data sets (for --data "
+        "mnist, fashion_mnist, cifar10, tfds:NAME; default "
+        "~/tensorflow_datasets)",
+    )
+    parser.add_argument(
         "--out",
         metavar="DIR",
         help="output folder (default: runs/MODEL)",
@@ -165,6 +172,7 @@ def run(args):
         image_size=args.image_size,
         channels=args.channels,
         limit=args.limit,
+        data_dir=args.data_dir,
     )
     conditional = defaults.conditional
     dataset = data.load_images(

@@ -13,6 +13,12 @@ TFDS_NAMES = ("mnist", "fashion_mnist", "cifar10")
 
 TFDS_PREFIX = "tfds:"
 
+# Where TFDS downloads its data sets from. A data set that is not prepared
+# locally is downloaded only if this answers within `PROBE_SECONDS`;
+# otherwise TFDS would retry for minutes before failing.
+DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+PROBE_SECONDS = 5.0
+
 
 def load_tfds(name, split="train", data_dir=None):
     """An unbatched dataset of one split of a TFDS image data set.
@@ -40,6 +46,12 @@ def load_tfds(name, split="train", data_dir=None):
     import tensorflow_datasets as tfds
 
     try:
+        builder = tfds.builder(name, data_dir=data_dir)
+        if not builder.is_prepared() and not _can_download():
+            raise ConnectionError(
+                f"it is not prepared there and {DOWNLOAD_HOST[0]} cannot be "
+                "reached to download it"
+            )
         ds, info = tfds.load(
             name, split=split, data_dir=data_dir, with_info=True
         )
@@ -70,6 +82,16 @@ def load_tfds(name, split="train", data_dir=None):
     return ds.map(lambda ex: (ex["image"], None))
 
 
+def _can_download():
+    import socket
+
+    try:
+        socket.create_connection(DOWNLOAD_HOST, timeout=PROBE_SECONDS).close()
+    except OSError:
+        return False
+    return True
+
+
 def _load_failed_message(name, data_dir, err):
     where = data_dir or "~/tensorflow_datasets"
     cause = f"{type(err).__name__}: {err}"
@@ -82,7 +104,8 @@ def _load_failed_message(name, data_dir, err):
         f"  - on a machine with internet access, run `tfds build {name}` or "
         f'`python -c "import tensorflow_datasets as tfds; '
         f"tfds.load('{name}')\"`, then copy ~/tensorflow_datasets to this "
-        "machine (to the same place, or pass its location as data_dir);\n"
+        "machine (to the same place, or pass its location as data_dir, "
+        "`genimg train --data-dir DIR`);\n"
         "  - or point `source` at local files: a directory of MNIST-format "
         "IDX files, an .npz file, or a folder of images."
     )
