@@ -375,12 +375,15 @@ def test_conditional_export_takes_a_label(tmp_path):
     table = tables.from_saved_model(path)
     assert sorted(table) == [
         "decode",
+        "denoise",
         "encode",
+        "inpaint",
         "reconstruct",
         "sample",
         "serving_default",
     ]
     assert sorted(table["encode"]["inputs"]) == ["images", "label"]
+    assert sorted(table["inpaint"]["inputs"]) == ["images", "label", "mask"]
     assert sorted(table["serving_default"]["inputs"]) == ["label", "z"]
     assert sorted(table["sample"]["inputs"]) == ["label", "seed"]
     decode = tf.saved_model.load(path).signatures["serving_default"]
@@ -391,6 +394,18 @@ def test_conditional_export_takes_a_label(tmp_path):
     )
     with pytest.raises(tf.errors.InvalidArgumentError, match="label >= 3"):
         decode(z=tf.constant(z), label=tf.constant([3, 0, 0]))
+    # Without labels, the export draws the classes in turn, as the model
+    # does (what `genimg eval` and `genimg sample` rely on).
+    from keras_genimg.cli.model_source import open_generator
+    from keras_genimg.export import generate_from_seeds
+
+    with open_generator(path) as generator:
+        assert generator.num_classes == 3
+        np.testing.assert_allclose(
+            generator.sample(np.arange(5)),
+            generate_from_seeds(model, np.arange(5)),
+            atol=1e-5,
+        )
 
 
 @pytest.mark.slow

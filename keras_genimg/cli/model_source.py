@@ -2,6 +2,8 @@
 
 import os
 
+import numpy as np
+
 MODEL_FILE = "model.keras"
 SAVED_MODEL_FILE = "saved_model.pb"
 
@@ -72,19 +74,24 @@ class Generator:
     """Images from int seeds, from a Keras model or a SavedModel.
 
     Attributes:
-        sample: callable. `sample(seeds, labels=None)`: int seeds `(N,)`
-            (and, for a conditional model, int class labels `(N,)`) ->
-            float32 images in [0, 1].
         image_shape: tuple `(H, W, C)`.
         num_classes: int, or None for an unconditional model.
         close: callable. Releases what the generator holds.
     """
 
     def __init__(self, sample, image_shape, num_classes=None, close=None):
-        self.sample = sample
+        self._sample = sample
         self.image_shape = tuple(int(s) for s in image_shape)
         self.num_classes = num_classes
         self.close = close or (lambda: None)
+
+    def sample(self, seeds, labels=None):
+        """Images of `seeds`; a conditional model without `labels` draws
+        its classes in turn (image `i` of class `i % num_classes`), as
+        `GenerativeModel.generate` does."""
+        if labels is None and self.num_classes is not None:
+            labels = np.arange(len(seeds), dtype="int32") % self.num_classes
+        return self._sample(seeds, labels)
 
     def __enter__(self):
         return self
