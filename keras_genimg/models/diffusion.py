@@ -298,58 +298,31 @@ class DiffusionModel(GenerativeModel):
         known=None,
         first_timestep=None,
     ):
-        """Runs the reverse process from noise `x` to images in [-1, 1].
+        """Runs the reverse process from noise `x` to images in [-1, 1],
+        with the U-Net's predictions (classifier-free guided with
+        `guidance_scale` for a conditional model).
 
         Args:
-            x: float32 tensor `(batch, H, W, C)`, standard normal noise.
-            labels: int32 tensor `(batch,)` in `[0, num_classes]` (the last
+            x: float32 `(batch, H, W, C)`, standard normal noise.
+            labels: int32 `(batch,)` in `[0, num_classes]` (the last
                 meaning "no label") for a conditional model, else None.
-            steps: int. Timesteps visited.
-            guidance_scale: float. Classifier-free guidance.
-            sampler: str. `"ddim"` or `"ddpm"` (ancestral).
-            eta: float. Fresh noise of DDIM steps; 0 is deterministic.
-            fresh_noise: tensor `(steps, batch, H, W, C)` of standard
-                normal noise, for `"ddpm"`, `eta > 0` or `known`.
-            known: None, or `(images, mask)`: images in [-1, 1] whose
-                pixels where `mask` is 1 are known. After every step those
-                pixels are replaced by the known ones noised to the
-                step's level (RePaint, Lugmayr et al., 2022), so the last
-                step returns them exactly.
-            first_timestep: int or None. Start from this timestep, with
-                `x` noised to its level, rather than from pure noise.
+            steps, guidance_scale, sampler, eta, fresh_noise, known,
+                first_timestep: see `NoiseSchedule.reverse`.
 
         Returns:
             A float32 tensor of the shape of `x`.
         """
-        timesteps, alpha_bar, previous = (
-            self._table(column)
-            for column in self.schedule.sampling_table(steps, first_timestep)
-        )
         network = self.ema_network if self._use_ema else self.network
         if labels is not None:
             labels = ops.cast(ops.convert_to_tensor(labels), "int32")
 
-        def step(i, x):
-            a, a_prev = ops.take(alpha_bar, i), ops.take(previous, i)
-            t = ops.zeros_like(x[:, 0, 0, 0]) + ops.take(timesteps, i)
-            output = self._guided(network, x, t, labels, guidance_scale)
-            x0, noise = noise_schedule.predicted_x0_and_noise(
-                output, x, a, self.prediction
-            )
-            fresh = None
-            if fresh_noise is not None:
-                fresh = ops.take(fresh_noise, i, axis=0)
-            if sampler == "ddpm":
-                x = noise_schedule.ddpm_step(x, x0, a_prev, a, fresh)
-            else:
-                x = noise_schedule.ddim_step(x0, noise, a_prev, a, eta, fresh)
-            if known is None:
-                return x
-            images, mask = known
-            noised = noise_schedule.add_noise(images, fresh, a_prev)
-            return mask * noised + (1.0 - mask) * x
+        def predict(x, t):
+            return self._guided(network, x, t, labels, guidance_scale)
 
-        return ops.fori_loop(0, steps, step, ops.cast(x, "float32"))
+        return self.schedule.reverse(
+            predict, x, steps, self.prediction, sampler, eta, fresh_noise,
+            known, first_timestep,
+        )  # fmt: skip
 
     def _guided(self, network, x, t, labels, guidance_scale):
         if labels is None:

@@ -104,6 +104,65 @@ class NoiseSchedule:
             previous.astype("float32"),
         )
 
+    def reverse(
+        self,
+        predict,
+        x,
+        steps,
+        prediction,
+        sampler="ddim",
+        eta=0.0,
+        fresh_noise=None,
+        known=None,
+        first_timestep=None,
+    ):
+        """Runs the reverse process from `x` down to timestep 0.
+
+        Args:
+            predict: callable `(x_t, t) -> output`, `t` float32 `(batch,)`.
+            x: float32 `(batch, H, W, C)`, standard normal noise (or an
+                image noised to `first_timestep`'s level).
+            steps: int. Timesteps visited (`sampling_timesteps`).
+            prediction: str. What `predict` returns: `"epsilon"` or `"v"`.
+            sampler: str. `"ddim"` or `"ddpm"` (ancestral).
+            eta: float. Fresh noise of DDIM steps; 0 is deterministic.
+            fresh_noise: `(steps, batch, H, W, C)` standard normal noise,
+                for `"ddpm"`, `eta > 0` or `known`.
+            known: None, or `(images, mask)`: images in [-1, 1] whose
+                pixels where `mask` is 1 are known. After every step those
+                pixels are replaced by the known ones noised to the
+                step's level (RePaint, Lugmayr et al., 2022), so the last
+                step returns them exactly.
+            first_timestep: int or None. Start from this timestep rather
+                than from `T - 1`.
+
+        Returns:
+            A float32 tensor of the shape of `x`, in [-1, 1].
+        """
+        timesteps, alpha_bar, previous = (
+            ops.convert_to_tensor(column)
+            for column in self.sampling_table(steps, first_timestep)
+        )
+
+        def step(i, x):
+            a, a_prev = ops.take(alpha_bar, i), ops.take(previous, i)
+            t = ops.zeros_like(x[:, 0, 0, 0]) + ops.take(timesteps, i)
+            x0, noise = predicted_x0_and_noise(predict(x, t), x, a, prediction)
+            fresh = None
+            if fresh_noise is not None:
+                fresh = ops.take(fresh_noise, i, axis=0)
+            if sampler == "ddpm":
+                x = ddpm_step(x, x0, a_prev, a, fresh)
+            else:
+                x = ddim_step(x0, noise, a_prev, a, eta, fresh)
+            if known is None:
+                return x
+            images, mask = known
+            noised = add_noise(images, fresh, a_prev)
+            return mask * noised + (1.0 - mask) * x
+
+        return ops.fori_loop(0, steps, step, ops.cast(x, "float32"))
+
 
 def timestep_of_noise(schedule, sigma):
     """The timestep whose noise matches Gaussian noise of standard
