@@ -1,4 +1,5 @@
-"""Training throughput of every zoo model on JAX, TensorFlow and PyTorch.
+"""Training (and sampling) throughput of every zoo model on JAX,
+TensorFlow and PyTorch.
 
 Times training images per second of `model.fit` for each model on each
 Keras backend, at the sizes `genimg train` uses (28x28x1, the MNIST shape,
@@ -10,15 +11,17 @@ a change in machine load hits every backend alike. The first run of each
 is a warm-up (tracing and compiling) and is not timed; in the others the
 clock starts after the first two steps of `fit`, so that the call's own
 setup is not timed. The table shows medians and each backend's ratio to
-TensorFlow.
+TensorFlow. With `--task sample`, the time of `generate` for
+`SAMPLE_BATCH` images is measured instead (for `ddpm`, its whole DDIM
+sampler of 50 steps).
 
 It needs only `keras_genimg.models` and numpy, so it runs where
 TensorFlow is not installed (e.g. a GPU machine with JAX and PyTorch:
 `--backends jax torch`, ratios then to the first backend listed).
 
     python benchmarks/backend_throughput.py [--backends jax tensorflow torch]
-        [--models dcgan vae cgan cvae sngan wgan_gp] [--steps 32]
-        [--repeats 3]
+        [--models dcgan vae cgan cvae sngan wgan_gp ddpm] [--steps 32]
+        [--repeats 3] [--task {train,sample}]
 """
 
 import argparse
@@ -30,7 +33,9 @@ import sys
 import time
 
 BACKENDS = ("tensorflow", "jax", "torch")
-MODELS = ("dcgan", "vae", "cgan", "cvae", "sngan", "wgan_gp")
+MODELS = ("dcgan", "vae", "cgan", "cvae", "sngan", "wgan_gp", "ddpm")
+TASKS = ("train", "sample")
+SAMPLE_BATCH = 64
 # Steps of each `fit` call left out of its time: the first steps and the
 # call's setup (its data adapter, callbacks) are not the step's speed.
 UNTIMED_STEPS = 2
@@ -38,8 +43,9 @@ IMAGE_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
 
 
-def serve(name, steps):
-    """Worker: builds `name` on this process' backend and times `fit`.
+def serve(name, steps, task="train"):
+    """Worker: builds `name` on this process' backend and times `fit` (or
+    `generate`).
 
     Answers `ready` once warmed up, then one `seconds S` line for every
     `train` line read from stdin.
@@ -85,6 +91,13 @@ def serve(name, steps):
         )
         return time.perf_counter() - clock.start
 
+    if task == "sample":
+
+        def run():
+            start = time.perf_counter()
+            model.generate(num_images=SAMPLE_BATCH, seed=0)
+            return time.perf_counter() - start
+
     run()  # warm-up: tracing, compiling
     print(f"ready {keras.backend.backend()}", flush=True)
     for _ in sys.stdin:
@@ -94,10 +107,19 @@ def serve(name, steps):
 class Worker:
     """A `serve` process on one backend, driven over its stdin/stdout."""
 
-    def __init__(self, backend, name, steps):
+    def __init__(self, backend, name, steps, task):
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--worker", name, "--steps", str(steps)],
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                name,
+                "--steps",
+                str(steps),
+                "--task",
+                task,
+            ],  # fmt: skip
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -121,9 +143,9 @@ class Worker:
         self.process.wait()
 
 
-def benchmark(name, backends, steps, repeats):
+def benchmark(name, backends, steps, repeats, task="train"):
     """Median img/s of `name` on each backend."""
-    workers = {backend: Worker(backend, name, steps) for backend in backends}
+    workers = {b: Worker(b, name, steps, task) for b in backends}
     try:
         for backend, worker in workers.items():
             assert worker.answer() == backend
@@ -137,6 +159,8 @@ def benchmark(name, backends, steps, repeats):
     from keras_genimg.models import entry
 
     images = (steps - UNTIMED_STEPS) * entry(name).batch_size
+    if task == "sample":
+        images = SAMPLE_BATCH
     return {b: images / statistics.median(t) for b, t in seconds.items()}
 
 
@@ -150,22 +174,26 @@ def main():
     )
     parser.add_argument("--steps", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--task", choices=TASKS, default="train")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        serve(args.worker, args.steps)
+        serve(args.worker, args.steps, args.task)
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     baseline = args.backends[0]
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} "
-        f"cores; {args.steps} steps x {args.repeats} repeats, median"
+        f"cores; {args.task}; {args.steps} steps x {args.repeats} repeats, "
+        "median"
     )
     header = f"{'model':8} {'backend':11} {'img/s':>8} {'vs ' + baseline:>14}"
     print(header)
     print("-" * len(header))
     for name in args.models:
-        throughput = benchmark(name, args.backends, args.steps, args.repeats)
+        throughput = benchmark(
+            name, args.backends, args.steps, args.repeats, args.task
+        )
         for backend, value in throughput.items():
             ratio = value / throughput[baseline]
             print(f"{name:8} {backend:11} {value:8.0f} {ratio:13.2f}x")
