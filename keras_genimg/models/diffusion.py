@@ -165,6 +165,7 @@ class DiffusionModel(GenerativeModel):
                 averaged_copy(self.network, "ema_network") if use_ema else None
             )
         self._use_ema = bool(use_ema)
+        self._samplers = {}
 
         # === Metrics ===
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -283,7 +284,10 @@ class DiffusionModel(GenerativeModel):
         )
         if self.is_conditional:
             labels = ops.cast(ops.convert_to_tensor(labels), "int32")
-        x = self.sample(x, labels, self.sampling_steps, self.guidance_scale)
+        network = self.ema_network if self._use_ema else self.network
+        x = self._reverse(
+            network, x, labels, self.sampling_steps, self.guidance_scale
+        )
         return ops.cast(to_unit(x), "float32")
 
     def sample(
@@ -313,9 +317,28 @@ class DiffusionModel(GenerativeModel):
             A float32 tensor of the shape of `x`.
         """
         network = self.ema_network if self._use_ema else self.network
+        settings = (steps, guidance_scale, sampler, eta, first_timestep)
+        key = (id(network), *settings)
+        if key not in self._samplers:
+
+            def run(x, labels, fresh_noise, known):
+                return self._reverse(
+                    network, x, labels, *settings[:4], fresh_noise, known,
+                    first_timestep,
+                )  # fmt: skip
+
+            # Compiled once per setting: an eager loop over the U-Net
+            # would cost more than its arithmetic.
+            self._samplers[key] = backend.compiled(run)
         if labels is not None:
             labels = ops.cast(ops.convert_to_tensor(labels), "int32")
+        return self._samplers[key](
+            ops.convert_to_tensor(x, "float32"), labels, fresh_noise, known
+        )
 
+    def _reverse(self, network, x, labels, steps, guidance_scale,
+                 sampler="ddim", eta=0.0, fresh_noise=None, known=None,
+                 first_timestep=None):  # fmt: skip
         def predict(x, t):
             return self._guided(network, x, t, labels, guidance_scale)
 
