@@ -207,6 +207,9 @@ def test_ema_network_is_what_samples_and_it_lags_the_network():
     with_ema = model.generate(z=z)
     model.use_ema = False
     assert np.abs(model.generate(z=z) - with_ema).max() > 1e-6
+    # Saved while sampling from the raw weights, the average is kept.
+    reloaded = DiffusionModel.from_config(model.get_config())
+    assert reloaded.ema_network is not None and not reloaded.use_ema
     no_ema = tiny(use_ema=False)
     assert no_ema.ema_network is None
     with pytest.raises(ValueError, match="use_ema=True"):

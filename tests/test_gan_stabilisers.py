@@ -96,6 +96,16 @@ def test_average_survives_save_and_load(tmp_path):
         gan.generate(4, labels=[0, 1, 2, 0], seed=3),
         atol=1e-6,
     )
+    # Saved while sampling from the raw generator: the average is kept,
+    # and sampling still uses the raw generator.
+    gan.use_ema = False
+    gan.save(path)
+    loaded = keras.models.load_model(path)
+    assert loaded.ema_generator is not None and not loaded.use_ema
+    for a, b in zip(weights_of(loaded.ema_generator),
+                    weights_of(gan.ema_generator), strict=True):  # fmt: skip
+        np.testing.assert_array_equal(a, b)
+    loaded.use_ema = True
 
 
 def test_wgan_gp_keeps_an_average_too():

@@ -128,14 +128,25 @@ class AdversarialModel(GenerativeModel):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"use_ema": self._use_ema, "ema_decay": self.ema_decay})
+        config.update(
+            {
+                # Whether the average exists (its weights are in the file),
+                # and whether sampling uses it.
+                "use_ema": self.ema_generator is not None,
+                "ema_decay": self.ema_decay,
+                "sample_with_ema": self._use_ema,
+            }
+        )
         return config
 
     @classmethod
     def from_config(cls, config):
         # Files saved before the average existed hold no weights for it.
         config = {"use_ema": False, **config}
-        return super().from_config(config)
+        sample_with_ema = config.pop("sample_with_ema", config["use_ema"])
+        model = super().from_config(config)
+        model.use_ema = sample_with_ema
+        return model
 
     def get_compile_config(self):
         config = super().get_compile_config()

@@ -454,11 +454,20 @@ class DiffusionModel(GenerativeModel):
                 "sampling_steps": self.sampling_steps,
                 "label_dropout": self.label_dropout,
                 "guidance_scale": self.guidance_scale,
-                "use_ema": self._use_ema,
+                "use_ema": self.ema_network is not None,
                 "ema_decay": self.ema_decay,
+                "sample_with_ema": self._use_ema,
             }
         )
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        sample_with_ema = config.pop("sample_with_ema", config.get("use_ema"))
+        model = super().from_config(config)
+        model.use_ema = bool(sample_with_ema)
+        return model
 
 
 def _check_guidance(scale):
