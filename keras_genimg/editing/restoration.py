@@ -20,6 +20,7 @@ from keras import ops
 
 from keras_genimg.editing.inversion import invert_generator
 from keras_genimg.editing.masks import make_mask
+from keras_genimg.models.generative_model import _check_count
 
 CHUNK = 256
 
@@ -94,7 +95,8 @@ def denoise(model, images, labels=None, noise_std=None, seed=0, **options):
         options["noise_std"] = noise_std
     elif noise_std is not None:
         raise ValueError("`noise_std` is for the diffusion model only.")
-    options.setdefault("iterations", 1) if model.is_autoencoder else None
+    if model.is_autoencoder:
+        options.setdefault("iterations", 1)
     mask = np.ones_like(images)
     method = _denoise_method(model)
     return _in_chunks(method, model, images, mask, labels, seed, options)
@@ -129,7 +131,7 @@ def _autoencoder_fill(model, images, mask, labels, seed, iterations=10):
         mask.sum((1, 2, 3), keepdims=True), 1.0
     )
     x = mask * images + (1.0 - mask) * known_mean
-    for _ in range(_count("iterations", iterations)):
+    for _ in range(_check_count("iterations", iterations)):
         reconstruction = model.reconstruct(x, labels)
         x = mask * images + (1.0 - mask) * reconstruction
     return reconstruction
@@ -220,9 +222,3 @@ def _check_inputs(model, images, labels):
             "`labels`."
         )
     return images, labels
-
-
-def _count(name, value):
-    if not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{name}` must be a positive int. Received {value!r}")
-    return value

@@ -8,6 +8,7 @@ from keras import ops
 
 from keras_genimg.models import backend, noise_schedule, unet
 from keras_genimg.models.generative_model import (
+    GENERATE_BATCH_SIZE,
     GenerativeModel,
     _check_count,
     to_signed,
@@ -417,7 +418,9 @@ class DiffusionModel(GenerativeModel):
         elif labels is not None:
             raise ValueError("This model is unconditional and takes no labels.")
         stochastic = sampler == "ddpm" or eta > 0
-        batch_size = _check_count("batch_size", batch_size or 256)
+        batch_size = _check_count(
+            "batch_size", batch_size or GENERATE_BATCH_SIZE
+        )
         if stochastic:
             per_image = steps * self.latent_dim
             batch_size = max(1, min(batch_size, MAX_NOISE_FLOATS // per_image))
