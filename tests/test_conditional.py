@@ -155,8 +155,15 @@ def test_generate_shape_range_and_labels(model_class):
         model.generate(z=z, labels=[0, 1, 2, 1]),
         atol=1e-6,
     )
+    # A list of labels alone says how many images: one per label.
+    np.testing.assert_allclose(
+        model.generate(labels=[2, 2, 0], seed=3),
+        model.generate(3, seed=3, labels=[2, 2, 0]),
+    )
     with pytest.raises(ValueError, match=r"\[0, 3\)"):
         model.generate(z=z, labels=3)
+    with pytest.raises(ValueError, match="Pass `num_images`, `z` or"):
+        model.generate(labels=1)
     with pytest.raises(ValueError, match="one per image"):
         model.generate(z=z, labels=[0, 1])
     with pytest.raises(ValueError, match="one per image"):

@@ -130,33 +130,6 @@ def test_defaults_follow_the_paper():
         tiny(n_critic=0)
 
 
-@pytest.mark.slow
-def test_keras_file_round_trip_and_further_training(tmp_path):
-    gan = tiny(n_critic=2, gp_weight=5.0)
-    gan.compile(
-        critic_optimizer=keras.optimizers.Adam(3e-4, beta_1=0.0, beta_2=0.9)
-    )
-    gan.fit(blob_images(16), batch_size=8, epochs=1, verbose=0)
-    gan.save(tmp_path / "wgan.keras")
-    loaded = keras.models.load_model(tmp_path / "wgan.keras")
-    assert type(loaded) is WGANGP
-    assert loaded.get_config() == gan.get_config()
-    z = gan.sample_latent(4, seed=1)
-    np.testing.assert_allclose(loaded.generate(z=z), gan.generate(z=z))
-    assert float(loaded.critic_optimizer.learning_rate) == pytest.approx(3e-4)
-    assert float(loaded.critic_optimizer.beta_1) == 0.0
-    assert int(loaded.critic_optimizer.iterations) == 4
-    np.testing.assert_array_equal(
-        loaded.seed_generator.state, gan.seed_generator.state
-    )
-    for saved, restored in zip(
-        gan.critic_optimizer.variables, loaded.critic_optimizer.variables
-    ):
-        np.testing.assert_allclose(saved, restored)
-    loaded.fit(blob_images(16), batch_size=8, epochs=1, verbose=0)
-    assert int(loaded.optimizer.iterations) == 4
-
-
 def test_config_round_trip():
     gan = WGANGP(SHAPE, latent_dim=5, filters=8, n_critic=3, gp_weight=2.5)
     config = gan.get_config()

@@ -204,11 +204,6 @@ def _in_chunks(method, model, images, mask, labels, seed, options):
 
 def _check_inputs(model, images, labels):
     images = model.check_images(images)
-    if images.min() < 0.0 or images.max() > 1.0:
-        raise ValueError(
-            "`images` must be in [0, 1]. Received values from "
-            f"{images.min():.3g} to {images.max():.3g}."
-        )
     if model.is_conditional:
         if labels is None:
             raise ValueError(

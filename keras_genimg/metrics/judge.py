@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from keras_genimg.metrics.extractor import FeatureExtractor
+from keras_genimg.models.trial_limits import limit_fit
 
 FEATURE_LAYER = "features"
 FEATURE_SIZE = 128
@@ -117,10 +118,12 @@ def train_judge(
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
+    epochs, steps_per_epoch = limit_fit(epochs, None)
     judge.fit(
         images[:split],
         labels[:split],
         epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
         batch_size=batch_size,
         verbose=verbose,
     )

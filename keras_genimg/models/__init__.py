@@ -15,6 +15,7 @@ from keras_genimg.models.generative_model import (
     dtype_policy_scope,
 )
 from keras_genimg.models.registry import entry, get, names
+from keras_genimg.models.saving import load_model
 from keras_genimg.models.spectral_normalization import SpectralNormalization
 from keras_genimg.models.vae import VAE
 from keras_genimg.models.wgan_gp import WGANGP
@@ -34,5 +35,6 @@ __all__ = [
     "dtype_policy_scope",
     "entry",
     "get",
+    "load_model",
     "names",
 ]

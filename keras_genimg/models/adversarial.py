@@ -103,8 +103,16 @@ class AdversarialModel(GenerativeModel):
             adversary_optimizer: optimizer of the adversary, or None.
             g_optimizer: optimizer of the generator, or None.
             default: callable returning a new default optimizer.
-            **kwargs: passed to `keras.Model.compile`.
+            **kwargs: passed to `keras.Model.compile`; `optimizer`, as in
+                Keras, is the generator's.
         """
+        if "optimizer" in kwargs:
+            if g_optimizer is not None:
+                raise TypeError(
+                    "Pass the generator's optimizer once: `g_optimizer` or "
+                    "`optimizer`."
+                )
+            g_optimizer = kwargs.pop("optimizer")
         setattr(
             self,
             self.ADVERSARY_OPTIMIZER,

@@ -192,7 +192,8 @@ class DCGAN(AdversarialModel):
         Args:
             d_optimizer: optimizer of the discriminator. Defaults to
                 `Adam(2e-4, beta_1=0.5)`.
-            g_optimizer: optimizer of the generator, also available as
+            g_optimizer: optimizer of the generator (`optimizer=` is taken
+                as the same), also available as
                 `model.optimizer`. Defaults to `Adam(2e-4, beta_1=0.5)`.
             **kwargs: passed to `keras.Model.compile` (`jit_compile`,
                 `steps_per_execution`, `run_eagerly`, ...).

@@ -412,7 +412,7 @@ class DiffusionModel(GenerativeModel):
         if guidance_scale is None:
             guidance_scale = self.guidance_scale
         guidance_scale = _check_guidance(guidance_scale)
-        z = self._latent_for(num_images, z, seed)
+        z = self._latent_for(num_images, z, seed, labels)
         if self.is_conditional:
             labels = self.check_labels(labels, len(z))
         elif labels is not None:

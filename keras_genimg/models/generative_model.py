@@ -1,6 +1,7 @@
 """Base class shared by the zoo's latent-variable image generators."""
 
 import contextlib
+import inspect
 
 import keras
 import numpy as np
@@ -12,8 +13,10 @@ from keras_genimg.models.replicas import (
     ReplicaSeedGenerator,
     scale_loss_for_replicas,
 )
+from keras_genimg.models.trial_limits import limit_fit
 
 GENERATE_BATCH_SIZE = 256
+_FIT_SIGNATURE = inspect.signature(keras.Model.fit)
 
 
 class GenerativeModel(backend.Trainer, keras.Model):
@@ -168,7 +171,8 @@ class GenerativeModel(backend.Trainer, keras.Model):
     ):
         """Generates images from latent vectors or from the prior.
 
-        Give either `z` or `num_images` (with an optional `seed`).
+        Give `z`, or `num_images` (with an optional `seed`), or for a
+        conditional model only `labels`, one per image.
 
         Args:
             num_images: int or None. How many images to draw from the prior.
@@ -184,7 +188,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
         Returns:
             A float32 numpy array `(batch, H, W, C)` with values in [0, 1].
         """
-        z = self._latent_for(num_images, z, seed)
+        z = self._latent_for(num_images, z, seed, labels)
         if not self.is_conditional:
             if labels is not None:
                 raise ValueError(
@@ -196,21 +200,27 @@ class GenerativeModel(backend.Trainer, keras.Model):
         labels = self.check_labels(labels, len(z))
         return self._generate_in_batches(batch_size, z, labels)
 
-    def _latent_for(self, num_images, z, seed):
+    def _latent_for(self, num_images, z, seed, labels=None):
         """The checked latent vectors `generate` decodes.
 
         Args:
             num_images: int or None. How many vectors to draw when `z` is
-                None.
+                None; defaults to one per label when `labels` is a list.
             z: array or None. Latent vectors `(batch, latent_dim)`.
             seed: int or None. Seed of the prior draw when `z` is None.
+            labels: the labels passed to `generate`, or None.
 
         Returns:
             A float32 numpy array `(batch, latent_dim)`.
         """
+        if z is None and num_images is None and np.ndim(labels) == 1:
+            num_images = len(labels)
         if z is None:
             if num_images is None:
-                raise ValueError("Pass either `num_images` or `z`.")
+                raise ValueError(
+                    "Pass `num_images`, `z` or (conditional models) one "
+                    "label per image in `labels`."
+                )
             z = self.sample_latent(num_images, seed=seed)
         elif num_images is not None and num_images != len(z):
             raise ValueError(
@@ -313,6 +323,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
                 f"{', '.join(map(str, self.image_shape))}) with batch >= 1. "
                 f"Received shape {images.shape}."
             )
+        _check_unit_range(images, f"`{argument}`")
         return images.astype("float32")
 
     def check_training_data(self, x, y=None):
@@ -364,6 +375,10 @@ class GenerativeModel(backend.Trainer, keras.Model):
                 f"{', '.join(map(str, self.image_shape))}). Received "
                 f"{tuple(shape)}; batch the dataset and match `image_shape`."
             )
+        # Values cannot be read from the spec: the first batch stands in.
+        for batch in x.take(1):
+            first = batch[0] if isinstance(batch, tuple) else batch
+            _check_unit_range(np.asarray(first), "The dataset's images")
 
     # === Training ===
 
@@ -398,10 +413,18 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
         Bad images (wrong shape, rank or dtype) or labels fail at once,
         with a message naming the problem, before any step runs. See
-        `check_training_data`.
+        `check_training_data`. The environment variables of
+        `trial_limits` can cap the epochs and steps.
         """
         self.check_training_data(x, y)
-        return super().fit(x, y, *args, **kwargs)
+        arguments = _FIT_SIGNATURE.bind(self, x, y, *args, **kwargs)
+        arguments.apply_defaults()
+        options = dict(arguments.arguments)
+        del options["self"]
+        options["epochs"], options["steps_per_epoch"] = limit_fit(
+            options["epochs"], options["steps_per_epoch"]
+        )
+        return super().fit(**options)
 
     # === Config ===
 
@@ -410,6 +433,19 @@ class GenerativeModel(backend.Trainer, keras.Model):
         self.optimizer.build(self.trainable_variables)
 
     def compile(self, *args, **kwargs):
+        # `load_model` passes the compile config back, with `loss=None`.
+        own_losses = [
+            k for k, value in kwargs.items()
+            if (k in ("loss", "loss_weights") or k.endswith("loss_fn"))
+            and value is not None
+        ]  # fmt: skip
+        if own_losses:
+            raise TypeError(
+                f"{type(self).__name__} computes its own losses and takes no "
+                f"`{own_losses[0]}`: compile it with its optimizers and "
+                "Keras' options (jit_compile, steps_per_execution, ...); "
+                f"see help({type(self).__name__}.compile)."
+            )
         super().compile(*args, **kwargs)
         # Built now, a compiled model saves and restores its optimizer
         # state whether or not it has trained yet.
@@ -530,6 +566,17 @@ def _check_float_images(dtype, what):
         raise ValueError(
             f"{what} must be floating point in [0, 1] "
             f"(divide uint8 images by 255). Received dtype {dtype}."
+        )
+
+
+def _check_unit_range(images, what):
+    """Raises unless float `images` lie in [0, 1] (to float rounding)."""
+    low, high = float(np.min(images)), float(np.max(images))
+    if not (low >= -1e-3 and high <= 1.001):
+        raise ValueError(
+            f"{what} must be in [0, 1]; received values from {low:g} to "
+            f"{high:g} (divide [0, 255] images by 255, map [-1, 1] ones "
+            "with (x + 1) / 2)."
         )
 
 

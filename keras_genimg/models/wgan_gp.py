@@ -132,9 +132,9 @@ class WGANGP(AdversarialModel):
         Args:
             critic_optimizer: optimizer of the critic. Defaults to
                 `Adam(1e-4, beta_1=0.5, beta_2=0.9)`.
-            g_optimizer: optimizer of the generator, also available as
-                `model.optimizer`. Defaults to
-                `Adam(1e-4, beta_1=0.5, beta_2=0.9)`.
+            g_optimizer: optimizer of the generator (`optimizer=` is taken
+                as the same), also available as `model.optimizer`.
+                Defaults to `Adam(1e-4, beta_1=0.5, beta_2=0.9)`.
             **kwargs: passed to `keras.Model.compile`.
         """
         self.compile_adversarial(
