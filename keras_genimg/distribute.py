@@ -9,7 +9,8 @@ import contextlib
 import json
 import os
 
-import keras
+# Keras is imported where it is used: `genimg --help` reads STRATEGIES
+# without starting a backend.
 
 STRATEGIES = ("default", "mirrored", "multiworker", "data-parallel")
 # The backend each strategy runs on (`default` runs on every backend).
@@ -35,6 +36,8 @@ class DataParallel:
     """
 
     def __init__(self, devices=None):
+        import keras
+
         self.distribution = keras.distribution.DataParallel(devices=devices)
         keras.distribution.set_distribution(self.distribution)
         self.num_replicas_in_sync = int(
@@ -80,6 +83,8 @@ def get_strategy(name="default", devices=None):
             f"Unknown strategy {name!r}. Expected one of: "
             f"{', '.join(STRATEGIES)}."
         )
+    import keras
+
     backend = keras.backend.backend()
     required = STRATEGY_BACKENDS.get(name, backend)
     if required != backend:

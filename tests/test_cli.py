@@ -152,6 +152,31 @@ def test_console_script_help():
     assert help_run.returncode == 0
     assert "--data SOURCE" in help_run.stdout
     assert "--latent-dim" in help_run.stdout
+    assert help_run.stderr == ""
+
+
+@pytest.mark.skipif(not shutil.which("genimg"), reason="genimg not installed")
+def test_help_and_version_answer_without_starting_keras():
+    for argv in (["--help"], ["--version"], ["train", "--help"]):
+        run = subprocess.run(
+            [sys.executable, "-X", "importtime", shutil.which("genimg"), *argv],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        imported = {line.split("|")[-1].strip().split(".")[0]
+                    for line in run.stderr.splitlines()[1:]}  # fmt: skip
+        assert "keras_genimg" in imported
+        assert not imported & {"keras", "tensorflow", "jax", "torch"}, argv
+
+
+def test_train_help_lists_every_registry_model():
+    from keras_genimg.cli.main import build_parser
+    from keras_genimg.models import names
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    (model,) = [a for a in train._actions if a.dest == "model"]
+    listed = model.help.split(": ")[1].replace(" or ", ", ").split(", ")
+    assert sorted(listed) == sorted(names())
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
 """Tests of the `genimg judge`, `eval`, `plot` and `animate` commands."""
 
 import json
+import shutil
 
 import keras
 import numpy as np
@@ -93,6 +94,41 @@ def test_judge_train_command(tmp_path, capsys):
     assert "accuracy on the 10 held-out images 40:50" in printed
     judge = keras.models.load_model(out)
     assert judge.output.shape == (None, 5)  # the five shape classes
+    trained_on = json.loads((tmp_path / "judge.keras.json").read_text())
+    assert trained_on == {
+        "source": "shapes",
+        "split": "train",
+        "image_shape": [16, 16, 1],
+        "num_classes": 5,
+    }
+
+
+def test_eval_says_when_the_judge_learned_other_data_and_what_it_replaces(
+    run_dir, judge_path, tmp_path, capsys
+):
+    judge = tmp_path / "mnist_judge.keras"
+    shutil.copy(judge_path, judge)
+    (tmp_path / "mnist_judge.keras.json").write_text(json.dumps(
+        {"source": "mnist", "split": "train", "image_shape": [28, 28, 1],
+         "num_classes": 10}
+    ))  # fmt: skip
+    out = tmp_path / "eval.json"
+    args = eval_args(str(judge), tmp_path, str(run_dir), "--out", str(out))
+    assert main([*args, "--num", "20"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "genimg eval: warning: the judge learned 'mnist', not 'shapes': its "
+        "features may not suit these images (train one with `genimg judge "
+        "train --data` on them)."
+    ]
+    assert "Replacing" not in captured.out
+    assert main([*args, "--num", "20"]) == 0
+    assert "Replacing" not in capsys.readouterr().out
+    assert main([*args, "--num", "24"]) == 0
+    assert (
+        f"Replacing {out}, which held the results of another configuration "
+        "(num_generated: 20)." in capsys.readouterr().out
+    )
 
 
 def test_eval_writes_every_field_and_reuses_the_cache(

@@ -194,9 +194,18 @@ def test_interpolate_and_traverse_commands(vae, tmp_path, capsys):
     assert (
         main([*argv, "--out", str(out), "--gif", str(tmp_path / "s.gif")]) == 0
     )
+    margin = 6 * len("dim 1") + 4  # each row says which dimension moves
     with Image.open(out) as png:
-        assert png.size == (5 * 16 + 6, 2 * 16 + 3)
+        assert png.size == (margin + 5 * 16 + 6, 2 * 16 + 3)
+        pixels = np.asarray(png.convert("L"))
+    for row in range(2):
+        band = pixels[1 + row * 17 : 17 + row * 17, :margin]
+        assert band.min() < 128 and band.max() == 255  # dark text on white
     assert (tmp_path / "s.gif").is_file()
+    # Without --out, the strip goes beside the .keras file.
+    (tmp_path / "interpolation.png").unlink()
+    assert main(["interpolate", str(model_path), "--steps", "3"]) == 0
+    assert (tmp_path / "interpolation.png").is_file()
     with pytest.raises(SystemExit) as exit_info:
         main(["traverse", str(model_path), "--dims", "4"])
     assert exit_info.value.code == 2

@@ -30,6 +30,28 @@ def completed_epochs(out):
 
 
 @pytest.mark.slow
+def test_sigterm_stops_training_like_ctrl_c_with_one_line(tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "keras_genimg.cli.main", *ARGS,
+               "--epochs", "50", "--out", str(out)]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 240
+    while completed_epochs(out) < 1 and time.monotonic() < deadline:
+        assert process.poll() is None, "training ended before the signal"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert err.splitlines() == [
+        "genimg train: interrupted by SIGTERM; run the same command again "
+        "to resume after the last completed epoch"
+    ]
+    assert completed_epochs(out) >= 1
+
+
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_weights(tmp_path):
     killed = tmp_path / "killed"
     command = [sys.executable, "-m", "keras_genimg.cli.main", *ARGS,

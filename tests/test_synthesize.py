@@ -74,10 +74,7 @@ def test_synthesize_from_a_run_and_from_its_export(tmp_path, capsys):
     argv = ["synthesize", "--per-class", "3", "--seed", "7"]
     assert main([*argv, "--model", str(run), "--out", str(from_run)]) == 0
     assert "15 images of 5 classes" in capsys.readouterr().out
-    assert (
-        main([*argv, "--model", str(exports / "1"), "--out", str(from_export)])
-        == 0
-    )
+    assert main([*argv, str(exports / "1"), "--out", str(from_export)]) == 0
     with np.load(from_run) as a, np.load(from_export) as b:
         assert sorted(a.keys()) == ["x", "y"]
         assert a["x"].dtype == np.uint8 and a["x"].shape == (15, 16, 16, 1)

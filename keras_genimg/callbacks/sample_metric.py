@@ -7,6 +7,7 @@ import numpy as np
 
 from keras_genimg.metrics.evaluate import METRICS, compute_metrics
 from keras_genimg.metrics.reference import Reference
+from keras_genimg.models.trial_limits import limit_samples
 
 
 class SampleMetric(keras.callbacks.Callback):
@@ -83,7 +84,7 @@ class SampleMetric(keras.callbacks.Callback):
         self.reference_images = reference_images
         self.extractor = extractor
         self.metric = metric
-        self.num_images = int(num_images)
+        self.num_images = limit_samples(int(num_images))
         self.every_n_epochs = int(every_n_epochs)
         self.seed = seed
         self.name = name or f"val_{metric}"

@@ -1,11 +1,13 @@
 """`genimg eval`: FID/FCD, KID, IS and precision/recall of a model."""
 
+import json
 import os
 import sys
 import time
 
-from keras_genimg.cli.arguments import positive_int
-from keras_genimg.cli.model_source import MODEL_FILE, open_generator
+from keras_genimg.cli.arguments import output_beside, positive_int
+from keras_genimg.cli.judge import source_name, trained_on_path
+from keras_genimg.cli.model_source import open_generator
 
 EVAL_FILE = "eval.json"
 GENERATE_CHUNK = 500
@@ -150,6 +152,7 @@ def run(args):
         generator, image_shape = None, None
     try:
         reference, data_info = _reference(args, extractor, image_shape)
+        _warn_if_judge_learned_other_data(features_info, data_info)
         if generator is not None:
             generated = _generated_features(args, generator, extractor)
         else:
@@ -174,7 +177,8 @@ def run(args):
         seconds=round(time.time() - started, 1),
     )
     print(format_report(report))
-    out = args.out or _default_out(args.model)
+    out = args.out or output_beside(args.model, EVAL_FILE)
+    _say_what_is_replaced(out, report)
     _write_json(out, report)
     print(f"Wrote {out}")
 
@@ -210,6 +214,9 @@ def _open_extractor(args):
             )
         extractor = judge_extractor(args.features)
         info = {"kind": "judge", "path": os.path.abspath(args.features)}
+        if os.path.isfile(trained_on_path(args.features)):
+            with open(trained_on_path(args.features)) as f:
+                info["trained_on"] = json.load(f)
     info.update(extractor.config(), fingerprint=extractor.fingerprint)
     return extractor, info
 
@@ -290,7 +297,9 @@ def _generated_features(args, generator, extractor):
     import numpy as np
 
     from keras_genimg.metrics import FeatureSet
+    from keras_genimg.models.trial_limits import limit_samples
 
+    args.num = limit_samples(args.num)
     print(f"Generating {args.num} images from {args.model!r}")
     progress = _progress_bar(args.num, "generated features")
     seeds = np.arange(args.seed, args.seed + args.num, dtype="int64")
@@ -354,22 +363,39 @@ def _evaluate(args, reference, generated, extractor):
 
 
 def _describe_source(source, split, data_range):
-    path = os.path.abspath(source) if os.path.exists(source) else source
     return {
-        "source": path,
+        "source": source_name(source),
         "split": split,
         "range": list(data_range) if data_range else None,
     }
 
 
-def _default_out(model):
-    if model is None:
-        return EVAL_FILE
-    if os.path.isfile(os.path.join(model, MODEL_FILE)):
-        return os.path.join(model, EVAL_FILE)
-    if model.endswith(".keras"):
-        return os.path.join(os.path.dirname(model), EVAL_FILE)
-    return EVAL_FILE
+def _warn_if_judge_learned_other_data(features_info, data_info):
+    trained_on = features_info.get("trained_on")
+    if trained_on and trained_on["source"] != data_info["source"]:
+        print(
+            f"genimg eval: warning: the judge learned {trained_on['source']!r}"
+            f", not {data_info['source']!r}: its features may not suit these "
+            "images (train one with `genimg judge train --data` on them).",
+            file=sys.stderr,
+        )
+
+
+def _say_what_is_replaced(out, report):
+    """Says so when `out` holds the results of another configuration."""
+    try:
+        with open(out) as f:
+            old = json.load(f)
+    except (OSError, ValueError):
+        return
+    for key in ("model", "real_images", "data", "features", "num_generated",
+                "seed", "settings"):  # fmt: skip
+        if old.get(key) != report.get(key):
+            print(
+                f"Replacing {out}, which held the results of another "
+                f"configuration ({key}: {old.get(key)!r})."
+            )
+            return
 
 
 def _write_json(path, data):

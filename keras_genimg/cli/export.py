@@ -57,10 +57,10 @@ def _version(text):
 
 def run(args):
     from keras_genimg.cli.main import CommandError
-    from keras_genimg.cli.model_source import load_keras_model
     from keras_genimg.export import ExportError, export_saved_model
+    from keras_genimg.models import load_model
 
-    model = load_keras_model(args.model)
+    model = load_model(args.model, compile=False)
     if args.sampling_steps is not None:
         if not hasattr(model, "sampling_steps"):
             raise CommandError(

@@ -2,7 +2,7 @@
 
 import os
 
-from keras_genimg.cli.model_source import load_keras_model
+from keras_genimg.cli.arguments import output_beside
 
 
 def add_parser(commands):
@@ -27,7 +27,11 @@ def add_parser(commands):
         "--rows", type=_at_least(1), default=4, help="pairs, one per row"
     )
     parser.add_argument(
-        "--method", choices=("slerp", "linear"), default="slerp"
+        "--method",
+        choices=("slerp", "linear"),
+        default="slerp",
+        help="path between the two latent vectors: spherical (slerp, the "
+        "default, stays where the Gaussian prior has its mass) or straight",
     )
     parser.add_argument("--seed", type=int, default=0, help="prior seed")
     parser.add_argument(
@@ -45,7 +49,12 @@ def add_parser(commands):
     parser.add_argument(
         "--offset", type=int, default=0, help="first image of --data"
     )
-    parser.add_argument("--out", default="interpolation.png", metavar="PNG")
+    parser.add_argument(
+        "--out",
+        metavar="PNG",
+        help="output strip (default: interpolation.png in the run folder, or "
+        "beside the .keras file)",
+    )
     parser.add_argument(
         "--gif", metavar="GIF", help="animated GIF (default: OUT as .gif)"
     )
@@ -73,8 +82,10 @@ def gif_path(args):
 
 def run(args):
     from keras_genimg import latent
+    from keras_genimg.models import load_model
 
-    model = load_keras_model(args.model)
+    args.out = args.out or output_beside(args.model, "interpolation.png")
+    model = load_model(args.model, compile=False)
     conditional = getattr(model, "num_classes", None) is not None
     if args.label is not None and not conditional:
         raise ValueError("The model takes no class labels; leave --label out.")

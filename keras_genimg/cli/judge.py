@@ -54,8 +54,18 @@ def add_parser(commands):
         help="share of the images held out to measure accuracy (default: "
         "0.2, the last 20%%)",
     )
-    train.add_argument("--epochs", type=positive_int, default=5)
-    train.add_argument("--batch-size", type=positive_int, default=128)
+    train.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=5,
+        help="training epochs (default: 5)",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=128,
+        help="images per training step (default: 128)",
+    )
     train.add_argument("--seed", type=int, default=0, help="random seed")
     train.add_argument(
         "--out", default="judge.keras", metavar="FILE", help="a .keras file"
@@ -73,6 +83,7 @@ def add_parser(commands):
 
 def run_train(args):
     from keras_genimg.callbacks.atomic_checkpoint import save_model_atomic
+    from keras_genimg.callbacks.history_json import write_json_atomic
     from keras_genimg.cli.main import CommandError
     from keras_genimg.data import load_arrays
     from keras_genimg.metrics import train_judge
@@ -99,6 +110,15 @@ def run_train(args):
         verbose=args.verbose,
     )
     save_model_atomic(judge, args.out)
+    write_json_atomic(
+        trained_on_path(args.out),
+        {
+            "source": source_name(args.data),
+            "split": args.split,
+            "image_shape": list(x.shape[1:]),
+            "num_classes": int(y.max()) + 1,
+        },
+    )
     held_out = len(x) - int(round(len(x) * args.holdout))
     if accuracy is None:
         print(f"Trained on all {len(x)} images (no held-out images).")
@@ -109,3 +129,14 @@ def run_train(args):
             f"{accuracy:.4f}"
         )
     print(f"Wrote {os.path.abspath(args.out)}")
+
+
+def trained_on_path(judge_path):
+    """The JSON beside a judge that says what data it learned from."""
+    return judge_path + ".json"
+
+
+def source_name(source):
+    """A data source as recorded: the absolute path of a file or folder,
+    else the name (e.g. "mnist")."""
+    return os.path.abspath(source) if os.path.exists(source) else source

@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 
@@ -63,6 +64,12 @@ def build_parser():
         help="Keras backend to run on (default: KERAS_BACKEND, else "
         "tensorflow); may also follow the command",
     )
+    parser.add_argument(
+        "--backend-logs",
+        action="store_true",
+        help="show the start-up and runtime messages of the backend's "
+        "native code (TensorFlow's C++ logs), hidden by default",
+    )
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True
     )
@@ -96,10 +103,13 @@ def main(argv=None):
     Bad arguments or data end the process with exit code 2 and a one-line
     message on stderr.
     """
-    # TensorFlow's C++ start-up messages drown the progress bars; a user
-    # can still show them by setting the variable. It must be set before
-    # the parser imports TensorFlow.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if argv is None:
+        # What schedulers and `docker stop` send: stop as on Ctrl-C.
+        signal.signal(signal.SIGTERM, _interrupt)
+        # Before parsing, which may read the model registry (and so
+        # start the backend).
+        if "--backend-logs" not in sys.argv[1:]:
+            hide_native_stderr()
     parser = build_parser()
     args = parser.parse_args(argv)
     backend = getattr(args, "backend", None)
@@ -116,14 +126,41 @@ def main(argv=None):
 
     try:
         args.run(args)
-    except (CommandError, ValueError, FileNotFoundError) as err:
+    except (CommandError, ValueError, OSError) as err:
         message = " ".join(str(err).split()) or repr(err)
         parser.exit(2, f"genimg {args.command}: error: {message}\n")
     except TrainingDivergedError as err:
         parser.exit(1, f"genimg {args.command}: error: {err}\n")
-    except KeyboardInterrupt:
-        parser.exit(130, f"genimg {args.command}: interrupted\n")
+    except KeyboardInterrupt as interrupt:
+        resume = ""
+        if args.command == "train":
+            resume = "; run the same command again to resume after the last "
+            resume += "completed epoch"
+        parser.exit(
+            130, f"genimg {args.command}: interrupted{interrupt}{resume}\n"
+        )
     return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f" by {signal.Signals(signum).name}")
+
+
+def hide_native_stderr():
+    """Sends what native code writes to stderr to the null device.
+
+    TensorFlow's C++ logging writes 6-10 lines to file descriptor 2 on
+    every start and more while it runs (whatever `TF_CPP_MIN_LOG_LEVEL`
+    says, before its logging is initialised). Python's `sys.stderr` -- our
+    errors, warnings and tracebacks -- moves to a copy of the original
+    descriptor and still reaches the terminal.
+    """
+    sys.stderr.flush()
+    terminal = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    sys.stderr = os.fdopen(terminal, "w", buffering=1)
 
 
 def _running_backend():
@@ -139,7 +176,10 @@ def run_on_backend(backend, argv):
     model was opened on JAX or PyTorch.
     """
     env = dict(os.environ, KERAS_BACKEND=backend)
-    command = [sys.executable, "-m", "keras_genimg.cli.main"]
+    if os.path.basename(sys.argv[0]).startswith("genimg"):
+        command = [sys.executable, sys.argv[0]]
+    else:
+        command = [sys.executable, "-m", "keras_genimg.cli.main"]
     skip_value = False
     for arg in argv:
         if skip_value:
@@ -148,7 +188,17 @@ def run_on_backend(backend, argv):
             skip_value = True
         elif not arg.startswith("--backend="):
             command.append(arg)
-    return subprocess.call(command, env=env)
+    return subprocess.call(command, env=env, stderr=_stderr_file())
+
+
+def _stderr_file():
+    """`sys.stderr` for a child process when it has a file descriptor
+    (after `hide_native_stderr`, the terminal's copy); else inherit."""
+    try:
+        sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+    return sys.stderr
 
 
 if __name__ == "__main__":

@@ -4,49 +4,7 @@ import os
 
 import numpy as np
 
-MODEL_FILE = "model.keras"
 SAVED_MODEL_FILE = "saved_model.pb"
-
-
-def load_keras_model(path):
-    """Loads a zoo model from a `.keras` file or a `genimg train` folder.
-
-    Args:
-        path: str. A `.keras` file, or a run folder holding `model.keras`.
-
-    Returns:
-        The model, not compiled.
-
-    Raises:
-        FileNotFoundError: when there is no such model file.
-        ValueError: when the file is not a `.keras` archive (empty or
-            truncated) or holds a model that is not one of the zoo's.
-    """
-    import zipfile
-
-    import keras
-
-    from keras_genimg.models import GenerativeModel
-
-    if os.path.isfile(os.path.join(path, MODEL_FILE)):
-        path = os.path.join(path, MODEL_FILE)
-    if not (path.endswith(".keras") and os.path.isfile(path)):
-        raise FileNotFoundError(
-            f"No model at {path!r}: expected a .keras file or a run folder "
-            f"holding {MODEL_FILE}."
-        )
-    if not zipfile.is_zipfile(path):
-        raise ValueError(
-            f"{path!r} is not a .keras archive: the file is empty or "
-            "truncated (was its save interrupted?)."
-        )
-    model = keras.models.load_model(path, compile=False)
-    if not isinstance(model, GenerativeModel):
-        raise ValueError(
-            f"{path!r} holds a {type(model).__name__}, not a keras_genimg "
-            "model (vae, dcgan, cgan, wgan_gp, cvae)."
-        )
-    return model
 
 
 def is_saved_model(path):
@@ -121,13 +79,14 @@ def open_generator(path):
     ...     images = generator.sample([0, 1], labels=[3, 7])
     """
     from keras_genimg.export import generate_from_seeds
+    from keras_genimg.models import load_model
     from keras_genimg.serving import Client
 
     if is_saved_model(path):
         client = Client.from_saved_model(path)
         return client_generator(client)
     try:
-        model = load_keras_model(path)
+        model = load_model(path, compile=False)
     except FileNotFoundError:
         raise FileNotFoundError(not_a_model(path)) from None
     return Generator(

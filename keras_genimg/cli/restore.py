@@ -55,7 +55,12 @@ def add_parsers(commands):
         )
         parser.add_argument("--limit", type=positive_int, help="first N images")
         parser.add_argument("--seed", type=int, default=0, help="random seed")
-        parser.add_argument("--out", required=True, metavar="DIR")
+        parser.add_argument(
+            "--out",
+            required=True,
+            metavar="DIR",
+            help="folder for restored.npz and strip.png",
+        )
         parser.set_defaults(run=run, operation=name)
 
 
@@ -66,9 +71,9 @@ def run(args):
 
     from keras_genimg import data, editing
     from keras_genimg.callbacks.image_grid import save_image_grid
-    from keras_genimg.cli.model_source import load_keras_model
+    from keras_genimg.models import load_model
 
-    model = load_keras_model(args.model)
+    model = load_model(args.model, compile=False)
     height, width, channels = model.image_shape
     images, labels = data.load_arrays(
         args.images,

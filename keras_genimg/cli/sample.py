@@ -1,6 +1,6 @@
 """`genimg sample`: a grid of images from a model file, export or server."""
 
-from keras_genimg.cli.arguments import positive_int
+from keras_genimg.cli.arguments import output_beside, positive_int
 
 
 def add_parser(commands):
@@ -45,7 +45,10 @@ def add_parser(commands):
         help="class(es) to draw from a conditional model, used in turn",
     )
     parser.add_argument(
-        "--out", default="samples.png", metavar="PNG", help="output image"
+        "--out",
+        metavar="PNG",
+        help="output image (default: samples.png in the run folder, "
+        "else in the current folder)",
     )
     parser.set_defaults(run=run)
     return parser
@@ -63,8 +66,9 @@ def run(args):
         images = _sample(args, seeds)
     except ServingError as err:
         raise CommandError(str(err)) from None
-    save_image_grid(args.out, images)
-    print(f"Wrote {len(images)} samples to {args.out}")
+    out = args.out or output_beside(args.path, "samples.png")
+    save_image_grid(out, images)
+    print(f"Wrote {len(images)} samples to {out}")
 
 
 def _sample(args, seeds):

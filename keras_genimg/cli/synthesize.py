@@ -18,14 +18,21 @@ def add_parser(commands):
         ),
     )
     parser.add_argument(
-        "--model",
-        required=True,
-        metavar="PATH",
+        "path",
+        nargs="?",
+        metavar="MODEL",
         help="a run folder or .keras file of a conditional model (cgan, "
         "cvae), or a SavedModel version folder (e.g. saved_models/cgan/1)",
     )
     parser.add_argument(
-        "--per-class", type=positive_int, required=True, metavar="N"
+        "--model", metavar="MODEL", help="the same as MODEL, by name"
+    )
+    parser.add_argument(
+        "--per-class",
+        type=positive_int,
+        required=True,
+        metavar="N",
+        help="images of every class",
     )
     parser.add_argument("--seed", type=int, default=0, help="first seed")
     parser.add_argument(
@@ -39,11 +46,16 @@ def run(args):
     import numpy as np
 
     from keras_genimg.cli.main import CommandError
+    from keras_genimg.models.trial_limits import limit_samples
     from keras_genimg.serving import ServingError
     from keras_genimg.utils import atomic_path
 
+    if (args.path is None) == (args.model is None):
+        raise CommandError("Pass the model once: `genimg synthesize MODEL`.")
     try:
-        images, labels = synthesize(args.model, args.per_class, args.seed)
+        images, labels = synthesize(
+            args.path or args.model, limit_samples(args.per_class), args.seed
+        )
     except ServingError as err:
         raise CommandError(str(err)) from None
     pixels = np.round(np.clip(images, 0.0, 1.0) * 255.0).astype("uint8")

@@ -3,11 +3,12 @@
 import argparse
 import json
 import os
+import sys
 import tempfile
 
-from keras_genimg.cli.arguments import positive_int
+from keras_genimg.cli.arguments import model_name, positive_int
 from keras_genimg.distribute import STRATEGIES
-from keras_genimg.models import names
+from keras_genimg.utils.paths import check_export_dir, check_writable
 from keras_genimg.utils.precision import auto_mixed_precision
 
 RECONSTRUCTION_BATCH = 32
@@ -25,7 +26,11 @@ def add_parser(commands):
             "OUT/history.json (per-epoch logs)."
         ),
     )
-    parser.add_argument("model", choices=names(), help="model to train")
+    parser.add_argument(
+        "model",
+        type=model_name,
+        help="model to train: vae, cvae, dcgan, cgan, sngan, wgan_gp or ddpm",
+    )
     parser.add_argument(
         "--data",
         default="shapes",
@@ -123,17 +128,24 @@ def add_parser(commands):
         "--verbose",
         type=int,
         choices=(0, 1, 2),
-        default=1,
+        default=None,
         help="Keras fit verbosity: 0 silent, 1 progress bar, 2 one line "
-        "per epoch",
+        "per epoch (default: 1 on a terminal, else 2)",
     )
     parser.set_defaults(run=run)
     return parser
 
 
 def _num_classes(dataset):
-    """One more than the largest label of a labelled data set."""
-    return 1 + max(int(y.max()) for _, y in dataset.as_numpy_iterator())
+    """One more than the largest label of a labelled data set, whose
+    labels are checked (folders and TFDS sets are read only here)."""
+    from keras_genimg.data.arrays import check_class_range
+
+    low, high = 0, 0
+    for _, y in dataset.as_numpy_iterator():
+        low, high = min(low, int(y.min())), max(high, int(y.max()))
+    check_class_range(low, high, "The labels")
+    return high + 1
 
 
 def run(args):
@@ -160,6 +172,10 @@ def run(args):
         f"precision {precision} ({reason})"
     )
     out = args.out or os.path.join("runs", args.model)
+    # Before any work: a typo in an output path must not cost a run.
+    check_writable(out)
+    if args.export:
+        check_export_dir(args.export)
     if not chief:
         # Every worker runs the same callbacks (saving reads synchronised
         # variables together); the others write to a folder of their own.
@@ -230,7 +246,7 @@ def run(args):
     model.fit(
         dataset,
         epochs=args.epochs,
-        verbose=args.verbose,
+        verbose=_verbosity(args.verbose),
         shuffle=False,  # the data set shuffles itself
         callbacks=[
             # First, so that no epoch-end save sees a diverged model.
@@ -271,3 +287,11 @@ def run(args):
     except ExportError as err:
         raise CommandError(str(err)) from None
     print(f"Exported to {path}")
+
+
+def _verbosity(verbose):
+    """Keras' progress bar redraws itself: in a log file it leaves one line
+    per step, so output that is not a terminal gets one line per epoch."""
+    if verbose is not None:
+        return verbose
+    return 1 if sys.stdout.isatty() else 2

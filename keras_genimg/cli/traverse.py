@@ -1,5 +1,7 @@
 """`genimg traverse`: sweep latent dimensions, as a PNG and a GIF."""
 
+from keras_genimg.cli.arguments import output_beside
+
 
 def add_parser(commands):
     parser = commands.add_parser(
@@ -48,7 +50,12 @@ def add_parser(commands):
     parser.add_argument(
         "--label", type=int, help="class, required for a conditional model"
     )
-    parser.add_argument("--out", default="traversal.png", metavar="PNG")
+    parser.add_argument(
+        "--out",
+        metavar="PNG",
+        help="output strip (default: traversal.png in the run folder, or "
+        "beside the .keras file)",
+    )
     parser.add_argument(
         "--gif", metavar="GIF", help="animated GIF (default: OUT as .gif)"
     )
@@ -78,11 +85,12 @@ def run(args):
 
     from keras_genimg import latent
     from keras_genimg.cli.interpolate import gif_path
-    from keras_genimg.cli.model_source import load_keras_model
+    from keras_genimg.models import load_model
 
     if args.steps < 2:
         raise ValueError(f"--steps must be >= 2, got {args.steps}.")
-    model = load_keras_model(args.model)
+    args.out = args.out or output_beside(args.model, "traversal.png")
+    model = load_model(args.model, compile=False)
     conditional = getattr(model, "num_classes", None) is not None
     if conditional and args.label is None:
         raise ValueError(
@@ -102,7 +110,7 @@ def run(args):
         latent.traverse(model, start, dim, values, label=args.label)
         for dim in dims
     ]
-    latent.save_strip(args.out, rows)
+    latent.save_strip(args.out, rows, [f"dim {d}" for d in dims])
     latent.save_gif(gif_path(args), rows)
     print(
         f"Wrote {args.out} and {gif_path(args)}: dimensions "

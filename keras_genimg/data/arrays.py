@@ -15,6 +15,9 @@ IMAGE_FORMS = (
     "in [0, 1], shaped (N, H, W) or (N, H, W, C) with C in {1, 3, 4}"
 )
 LABEL_FORMS = "an integer array shaped (N,) or (N, 1)"
+# Conditional models keep a weight row (or map) per class: a stray huge
+# label must not size a model of millions of classes.
+MAX_CLASSES = 10_000
 
 
 def check_arrays(x, y=None, name="x"):
@@ -124,4 +127,20 @@ def _check_labels(y, count, name):
             f"{name} has {len(y)} entries but there are {count} images; "
             "they must match one to one."
         )
+    check_class_range(y.min(), y.max(), name)
     return y.astype(np.int32)
+
+
+def check_class_range(low, high, name):
+    """Raises unless labels from `low` to `high` are class indices in
+    `[0, MAX_CLASSES)`.
+
+    Example:
+    >>> check_class_range(0, 9, "labels")
+    """
+    if low < 0 or high >= MAX_CLASSES:
+        raise DataSourceError(
+            f"{name} must be class indices in [0, {MAX_CLASSES}); found "
+            f"values from {low} to {high}. Number the classes 0, 1, ..., "
+            "one less than their count."
+        )

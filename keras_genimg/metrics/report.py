@@ -11,7 +11,7 @@ def format_report(report):
             `num_generated` and `settings` (with `num_reference`).
 
     Returns:
-        str.
+        str. Every number has three decimals, so that columns line up.
 
     Example:
     >>> print(format_report({
@@ -23,11 +23,11 @@ def format_report(report):
     ... }))
     10 samples vs 20 reference images
     <BLANKLINE>
-      FID (inception features)     1
-      KID                          0.5 ± 0.1
+      FID (inception features)     1.000
+      KID                          0.500 ± 0.100
       Inception Score              n/a
-      precision                    0.9
-      recall                       0.8
+      precision                    0.900
+      recall                       0.800
     """
     metrics = report["metrics"]
     features = report["features"]["kind"]
@@ -64,7 +64,7 @@ def format_report(report):
 def _pm(mean, std):
     if mean is None:
         return None
-    return f"{mean:.4g} ± {std:.2g}"
+    return f"{mean:.3f} ± {std:.3f}"
 
 
 def _fmt(value):
@@ -72,4 +72,4 @@ def _fmt(value):
         return "n/a"
     if isinstance(value, str):
         return value
-    return f"{value:.4g}"
+    return f"{value:.3f}"

@@ -1,7 +1,5 @@
 """Which precision pays on this machine: `--mixed-precision auto`."""
 
-import keras
-
 # Linux lists the CPU's feature flags here.
 CPUINFO = "/proc/cpuinfo"
 # CPU flags of units that compute in bfloat16 (AVX-512 BF16, AMX).
@@ -72,6 +70,8 @@ def auto_mixed_precision(cpuinfo=None):
 def _gpu_capability():
     """The first GPU's compute capability `(major, minor)`, or None."""
     # Each backend's own package says; only the running one is imported.
+    import keras
+
     backend = keras.backend.backend()
     try:
         if backend == "tensorflow":
