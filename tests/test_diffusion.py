@@ -196,7 +196,12 @@ def test_conditional_training_drops_labels_and_learns():
 @pytest.mark.slow
 def test_ema_network_is_what_samples_and_it_lags_the_network():
     model = DiffusionModel(
-        SHAPE, filters=8, channel_multipliers=(1, 2), timesteps=20, seed=0
+        SHAPE,
+        filters=8,
+        channel_multipliers=(1, 2),
+        timesteps=20,
+        sampling_steps=4,
+        seed=0,
     )
     model.compile()
     model.fit(digits(32), epochs=2, batch_size=16, verbose=0)

@@ -2,6 +2,7 @@
 
 import os
 import threading
+import warnings
 
 import keras
 import numpy as np
@@ -156,11 +157,13 @@ def _version_names(base_dir):
 def test_versions_count_up_and_are_never_overwritten(tmp_path, exported):
     model = exported.models["dcgan"]
     base_dir = tmp_path / "dcgan"
-    assert export_saved_model(model, base_dir) == str(base_dir / "1")
-    assert export_saved_model(model, base_dir, version=7, warmup=False) == (
-        str(base_dir / "7")
-    )
-    assert export_saved_model(model, base_dir, warmup=False).endswith("8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # The same contract: not a word.
+        assert export_saved_model(model, base_dir) == str(base_dir / "1")
+        assert export_saved_model(
+            model, base_dir, version=7, warmup=False
+        ) == str(base_dir / "7")
+        assert export_saved_model(model, base_dir, warmup=False).endswith("8")
     before = (base_dir / "7" / "saved_model.pb").read_bytes()
     with pytest.raises(FileExistsError, match="Version 7 already exists"):
         export_saved_model(model, base_dir, version=7)
@@ -169,6 +172,14 @@ def test_versions_count_up_and_are_never_overwritten(tmp_path, exported):
     assert (base_dir / "7" / "saved_model.pb").read_bytes() == before
     assert not os.path.exists(warmup.warmup_path(base_dir / "7"))
     assert sorted(os.listdir(base_dir)) == ["1", "7", "8"]
+    # Another model's contract under the same name is published, with a
+    # warning that names what changed.
+    with pytest.warns(
+        UserWarning,
+        match=r"changes what .*8' serves \(serving_default input 'z'",
+    ):
+        export_saved_model(exported.models["ddpm"], base_dir, warmup=False)
+    assert sorted(os.listdir(base_dir)) == ["1", "7", "8", "9"]
 
 
 @pytest.mark.slow
@@ -269,6 +280,18 @@ def test_publish_refuses_an_existing_version(tmp_path):
     with pytest.raises(FileExistsError):
         versions.publish(str(staging), str(tmp_path), version=3)
     assert os.listdir(tmp_path / "3") == ["keep"]
+
+
+def test_versions_are_what_tf_serving_loads(tmp_path):
+    # TF Serving ignores entries that do not parse as int64 versions.
+    for name in ("2", "99999999999999999999", "٣", "notes", "x1"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "7").write_text("a file, not a version")
+    assert versions.version_dirs(tmp_path) == {2: "2"}
+    assert versions.next_version(tmp_path) == 3
+    versions.check_free(tmp_path, 2**63 - 1)
+    with pytest.raises(ValueError, match=r"at most 2\*\*63 - 1"):
+        versions.check_free(tmp_path, 2**63)
 
 
 # === Precision and conditional models ===

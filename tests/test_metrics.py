@@ -162,6 +162,10 @@ def test_kid_separates_distributions_and_defaults_to_paper_settings():
     assert kernel_inception_distance(same_a, other, 3, 50, seed=1) == (
         kernel_inception_distance(same_a, other, 3, 50, seed=1)
     )
+    with pytest.warns(
+        UserWarning, match="subset size 500 is more than the 400"
+    ):
+        kernel_inception_distance(same_a, other, num_subsets=2, subset_size=500)
 
 
 # === Inception Score ===
@@ -179,6 +183,18 @@ def test_inception_score_bounds():
     # In between for soft, varied predictions.
     soft = 0.5 * confident + 0.05
     assert 1.0 < inception_score(soft)[0] < 10.0
+
+
+def test_inception_score_splits_like_the_reference_code():
+    # Parts i*N//splits .. (i+1)*N//splits: for N=11, 3 parts of 3, 4, 4.
+    probs = np.random.default_rng(0).dirichlet(np.ones(4), size=11)
+    expected = [
+        np.exp(np.mean(np.sum(part * np.log(part / part.mean(0)), axis=1)))
+        for part in (probs[0:3], probs[3:7], probs[7:11])
+    ]
+    mean, std = inception_score(probs, num_splits=3)
+    assert mean == pytest.approx(np.mean(expected), rel=1e-12)
+    assert std == pytest.approx(np.std(expected), rel=1e-12)
 
 
 def test_inception_score_checks_input():

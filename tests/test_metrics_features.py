@@ -100,6 +100,9 @@ def test_fingerprint_follows_weights_and_preprocessing():
     assert judge_extractor(judge, quantize=False).fingerprint != first
     other = build_judge(SHAPE, num_classes=3, filters=4)
     assert judge_extractor(other).fingerprint != first
+    # The same weights read at another layer give other features.
+    earlier = judge.layers[-3].name
+    assert judge_extractor(judge, feature_layer=earlier).fingerprint != first
 
 
 # === Judge ===

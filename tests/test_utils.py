@@ -28,3 +28,15 @@ def test_atomic_path_keeps_old_content_on_failure(tmp_path):
         raise RuntimeError("crash while writing")
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["out.txt"]
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_atomic_files_get_the_permissions_of_the_umask(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        with atomic_path(tmp_path / "model.keras") as tmp:
+            with open(tmp, "w") as f:
+                f.write("weights")
+    finally:
+        os.umask(old)
+    assert os.stat(tmp_path / "model.keras").st_mode & 0o777 == mode

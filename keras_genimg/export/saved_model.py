@@ -3,6 +3,7 @@
 import os
 import shutil
 import uuid
+import warnings
 
 import keras
 
@@ -10,6 +11,8 @@ from keras_genimg.export import versions
 from keras_genimg.export.signatures import serving_signatures
 from keras_genimg.export.verify import ExportError, verify_export
 from keras_genimg.export.warmup import write_warmup_requests
+from keras_genimg.serving import signature_table as tables
+from keras_genimg.utils.paths import check_export_dir
 
 WARMUP_BATCH_SIZE = 2
 STAGING_PREFIX = ".tmp-export-"
@@ -70,7 +73,7 @@ def export_saved_model(model, base_dir, version=None, warmup=True):
         )
     signatures = serving_signatures(model)
     base_dir = os.fspath(base_dir)
-    _check_base_dir(base_dir)
+    check_export_dir(base_dir)
     if version is not None:
         versions.check_free(base_dir, version)
     os.makedirs(base_dir, exist_ok=True)
@@ -90,24 +93,63 @@ def export_saved_model(model, base_dir, version=None, warmup=True):
         verify_export(
             staging, signatures, requests, ATOL.get(compute_dtype, 1e-4)
         )
+        _warn_if_contract_changes(base_dir, staging)
         return versions.publish(staging, base_dir, version)
     finally:
         if os.path.exists(staging):
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _check_base_dir(base_dir):
-    if os.path.exists(base_dir) and not os.path.isdir(base_dir):
-        raise FileExistsError(
-            f"{base_dir!r} exists and is not a folder; export to a model's "
-            "base folder, e.g. saved_models/vae."
+def _warn_if_contract_changes(base_dir, staging):
+    """Warns when the new version's signatures differ from the latest
+    version's: TF Serving swaps versions under running clients."""
+    found = versions.version_dirs(base_dir)
+    if not found:
+        return
+    latest = os.path.join(base_dir, found[max(found)])
+    change = contract_change(
+        tables.from_saved_model(latest),
+        tables.from_saved_model(staging),
+    )
+    if change:
+        warnings.warn(
+            f"The new version of {base_dir!r} changes what {latest!r} "
+            f"serves ({change}): clients written for it will break. Export "
+            "to another model folder unless that is what you want.",
+            stacklevel=3,
         )
-    if os.path.isfile(os.path.join(base_dir, "saved_model.pb")):
-        raise FileExistsError(
-            f"{base_dir!r} is an exported version, not a model's base "
-            "folder; export to its parent, "
-            f"{os.path.dirname(os.path.normpath(base_dir))!r}."
-        )
+
+
+def contract_change(old, new):
+    """The first difference between two signature tables, or None.
+
+    Example:
+    >>> old = {"sample": {"method": "predict", "inputs": {},
+    ...                   "outputs": {"images": ("DT_FLOAT", (-1, 32, 32))}}}
+    >>> new = {"sample": {"method": "predict", "inputs": {},
+    ...                   "outputs": {"images": ("DT_FLOAT", (-1, 28, 28))}}}
+    >>> contract_change(old, new)
+    "sample output 'images': DT_FLOAT (-1, 32, 32) -> DT_FLOAT (-1, 28, 28)"
+    """
+    for name in sorted(set(old) | set(new)):
+        if name not in new:
+            return f"signature {name!r} is gone"
+        if name not in old:
+            continue
+        for side in ("inputs", "outputs"):
+            before, after = old[name][side], new[name][side]
+            for key in sorted(set(before) | set(after)):
+                if before.get(key) != after.get(key):
+                    return (
+                        f"{name} {side[:-1]} {key!r}: "
+                        f"{_describe(before.get(key))} -> "
+                        f"{_describe(after.get(key))}"
+                    )
+    return None
+
+
+def _describe(info):
+    return "absent" if info is None else f"{info[0]} {info[1]}"
 
 
 def write_signatures(signatures, path):

@@ -13,10 +13,15 @@ import errno
 import os
 
 MAX_ATTEMPTS = 1000
+# TF Serving reads version folder names as int64 and ignores the others.
+MAX_VERSION = 2**63 - 1
 
 
 def version_dirs(base_dir):
     """Maps each version found in `base_dir` to its directory name.
+
+    Only folders TF Serving loads count: names of ASCII digits up to
+    2**63 - 1; it ignores every other entry, and so does this.
 
     Example:
     >>> version_dirs("no/such/dir")
@@ -29,7 +34,10 @@ def version_dirs(base_dir):
     return {
         int(name): name
         for name in names
-        if name.isdigit() and os.path.isdir(os.path.join(base_dir, name))
+        if name.isascii()
+        and name.isdigit()
+        and int(name) <= MAX_VERSION
+        and os.path.isdir(os.path.join(base_dir, name))
     }
 
 
@@ -47,6 +55,11 @@ def check_free(base_dir, version):
     ):
         raise ValueError(
             f"`version` must be a positive int. Received: {version!r}"
+        )
+    if version > MAX_VERSION:
+        raise ValueError(
+            f"`version` must be at most 2**63 - 1, the largest TF Serving "
+            f"reads (it ignores larger ones). Received: {version}"
         )
     if version in version_dirs(base_dir):
         raise _exists(base_dir, version)

@@ -89,6 +89,7 @@ class FeatureExtractor:
             )
         self.input_shape = shape
         self.has_probabilities = len(model.outputs) == 2
+        self.feature_layer = None
         self._fingerprint = None
 
     @classmethod
@@ -113,7 +114,11 @@ class FeatureExtractor:
         model = keras.Model(
             classifier.inputs, [features, classifier.outputs[0]]
         )
-        return cls(model, name or classifier.name, **kw)
+        extractor = cls(model, name or classifier.name, **kw)
+        # The weights are the classifier's whatever layer is read: the
+        # layer must count in what defines the features (and their cache).
+        extractor.feature_layer = feature_layer
+        return extractor
 
     # === Extraction ===
 
@@ -174,14 +179,18 @@ class FeatureExtractor:
     # === Identity ===
 
     def config(self):
-        """What defines the features: name, input and preprocessing."""
-        return {
+        """What defines the features: name, input, preprocessing and (when
+        not the default) the layer read."""
+        config = {
             "name": self.name,
             "input_shape": list(self.input_shape),
             "input_range": self.input_range,
             "quantize": self.quantize,
             "interpolation": self.interpolation,
         }
+        if self.feature_layer is not None:
+            config["feature_layer"] = self.feature_layer
+        return config
 
     @property
     def fingerprint(self):

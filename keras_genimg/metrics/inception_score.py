@@ -13,7 +13,9 @@ def inception_score(probabilities, num_splits=DEFAULT_NUM_SPLITS):
     reaches the number of classes when each image is classified with
     certainty and the classes are equally frequent. As in the paper, the
     images are cut into `num_splits` consecutive parts and the score is
-    averaged over them.
+    averaged over them; part `i` holds images `i*N//num_splits` to
+    `(i+1)*N//num_splits`, as in the reference implementations (OpenAI's
+    and torch-fidelity's).
 
     Args:
         probabilities: array `(N, C)` of class probabilities (softmax
@@ -42,7 +44,8 @@ def inception_score(probabilities, num_splits=DEFAULT_NUM_SPLITS):
             f"`num_splits` must be in [1, {len(probs)}], got {num_splits}."
         )
     probs = probs / probs.sum(axis=1, keepdims=True)
-    scores = [_score(part) for part in np.array_split(probs, num_splits)]
+    bounds = [i * len(probs) // num_splits for i in range(num_splits + 1)]
+    scores = [_score(probs[a:b]) for a, b in zip(bounds, bounds[1:])]
     return float(np.mean(scores)), float(np.std(scores))
 
 

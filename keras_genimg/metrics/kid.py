@@ -1,5 +1,7 @@
 """Kernel Inception Distance: an unbiased MMD² with a cubic kernel."""
 
+import warnings
+
 import numpy as np
 
 DEFAULT_NUM_SUBSETS = 100
@@ -76,7 +78,8 @@ def kernel_inception_distance(
         real_features: array `(N, D)`.
         fake_features: array `(M, D)`.
         num_subsets: int. Number of subsets. Defaults to 100.
-        subset_size: int. Rows per subset; capped at `min(N, M)`.
+        subset_size: int. Rows per subset; capped at `min(N, M)`, with a
+            warning.
             Defaults to 1000.
         seed: int or None. Seed of the subset draws. Defaults to 0.
 
@@ -101,6 +104,14 @@ def kernel_inception_distance(
     if num_subsets < 1:
         raise ValueError(f"`num_subsets` must be >= 1, got {num_subsets}.")
     size = min(subset_size, len(real), len(fake))
+    if size < subset_size:
+        warnings.warn(
+            f"KID subset size {subset_size} is more than the {size} rows of "
+            f"the smaller feature set; using {size} (torch-fidelity refuses "
+            "this). With as many rows as the set, subsets differ little and "
+            "the std means little: give more images or a smaller subset.",
+            stacklevel=2,
+        )
     rng = np.random.default_rng(seed)
     estimates = np.array(
         [

@@ -12,7 +12,9 @@ def atomic_path(path, suffix=""):
     Whatever the body writes to the temporary path replaces `path` in one
     `os.replace` when the body returns; if it raises (or the process is
     killed), `path` keeps its previous content and the temporary file is
-    removed (or, after a kill, left under a hidden `.tmp-` name).
+    removed (or, after a kill, left under a hidden `.tmp-` name). The
+    file gets the permissions the umask gives new files (0644 under the
+    usual 022).
 
     Args:
         path: str or path-like. The file to write.
@@ -39,7 +41,17 @@ def atomic_path(path, suffix=""):
     os.close(fd)
     try:
         yield tmp_path
+        # mkstemp makes the file private (0600); a server running as
+        # another user must read it as the user's umask allows.
+        os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, path)
     finally:
         if os.path.exists(tmp_path):
             os.unlink(tmp_path)
+
+
+def _umask():
+    # Reading the umask means setting it; it is set straight back.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
