@@ -4,8 +4,8 @@ A small judge classifier is trained on the digits first; its penultimate
 features give the Fréchet classifier distance (FCD) that `SampleMetric`
 logs as `val_fid` every epoch, so `ModelCheckpoint` keeps the best epoch.
 `TensorBoardGrid` writes the sample grid next to the TensorBoard logs.
-Uses the MNIST IDX files in ../shared/data/mnist when present (or any
-labelled source given as the first argument).
+Uses the MNIST IDX files in ../shared/data/mnist when present, else the
+built-in "shapes" (or any labelled source given as the first argument).
 
     python examples/evaluate_mnist.py [SOURCE] [EPOCHS]
 """
@@ -26,8 +26,10 @@ from keras_genimg.metrics import (
 from keras_genimg.models import DCGAN
 from keras_genimg.plots import plot_history
 
-default = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
-source = sys.argv[1] if len(sys.argv) > 1 else str(default)
+# The MNIST copy beside the checkout when present, else the built-in shapes.
+mnist = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+default = str(mnist) if mnist.is_dir() else "shapes"
+source = sys.argv[1] if len(sys.argv) > 1 else default
 epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 out = Path("runs/example_eval")
 

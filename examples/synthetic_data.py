@@ -87,6 +87,11 @@ def test_accuracy(train, test, seed):
 
 
 def main(synthetic_path, real_per_class):
+    if not MNIST.is_dir():
+        sys.exit(
+            f"This example splits the MNIST digits of {MNIST}, which is "
+            "absent: put the MNIST IDX files there."
+        )
     x, y = load_arrays(str(MNIST), with_labels=True)
     pool, test = (x[:POOL], y[:POOL]), (x[POOL:], y[POOL:])
     assert len(test[0]) == TEST

@@ -1,7 +1,8 @@
 """Train a convolutional VAE on MNIST digits and watch samples improve.
 
-Uses the MNIST IDX files in ../shared/data/mnist when present (or any
-source given as the first argument: "mnist", "shapes", a folder, ...).
+Uses the MNIST IDX files in ../shared/data/mnist when present, else the
+built-in "shapes" (or any source given as the first argument: "mnist",
+"shapes", a folder, ...).
 
     python examples/train_vae.py [SOURCE] [EPOCHS]
 """
@@ -15,8 +16,10 @@ from keras_genimg.callbacks import HistoryJSON, SampleGrid
 from keras_genimg.data import load_arrays, load_images
 from keras_genimg.models import VAE
 
-default = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
-source = sys.argv[1] if len(sys.argv) > 1 else str(default)
+# The MNIST copy beside the checkout when present, else the built-in shapes.
+mnist = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+default = str(mnist) if mnist.is_dir() else "shapes"
+source = sys.argv[1] if len(sys.argv) > 1 else default
 epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 out = Path("runs/example_vae")
 

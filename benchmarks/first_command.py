@@ -1,0 +1,101 @@
+"""The README's first command: which model, in about 3 minutes, draws
+shapes a person recognises?
+
+Runs `genimg train MODEL --epochs E` on the built-in "shapes" data (as the
+README's first command does, in this process) for each candidate, times
+it, and judges 500 samples with a small classifier trained on the shapes'
+test split (`keras_genimg.metrics.train_judge`): the Fréchet classifier
+distance (FCD) to 2,000 real shapes, the share of each shape among the
+samples (the data has 20% of each), how confident the judge is, and, for
+conditional models, how often a sample is the shape it was asked for.
+
+    python benchmarks/first_command.py [--candidates dcgan:5 cgan:5 ...]
+        [--json results.json] [--grids DIR]
+"""
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from keras_genimg.cli.main import main as genimg
+from keras_genimg.data import load_arrays
+from keras_genimg.data.shapes import SHAPE_CLASSES
+from keras_genimg.metrics import (
+    frechet_distance_from_features,
+    judge_extractor,
+    train_judge,
+)
+from keras_genimg.models import load_model
+
+SAMPLES = 500
+
+
+def judge_shapes():
+    """A shapes classifier trained on the test split, and its extractor."""
+    x, y = load_arrays("shapes", split="test", with_labels=True)
+    judge, accuracy = train_judge(x, y, epochs=5, holdout=0.2, seed=0)
+    print(f"judge accuracy on held-out real shapes: {accuracy:.3f}")
+    return judge_extractor(judge), x
+
+
+def score(model_path, extractor, real_features):
+    model = load_model(model_path, compile=False)
+    labels = None
+    if model.is_conditional:
+        labels = np.arange(SAMPLES) % model.num_classes
+    images = model.generate(num_images=SAMPLES, seed=123, labels=labels)
+    result = extractor.extract(images)
+    predicted = result.probabilities.argmax(axis=1)
+    shares = np.bincount(predicted, minlength=len(SHAPE_CLASSES)) / SAMPLES
+    scores = {
+        "fcd": frechet_distance_from_features(real_features, result.features),
+        "shares": dict(zip(SHAPE_CLASSES, np.round(shares, 3).tolist())),
+        "confidence": float(result.probabilities.max(axis=1).mean()),
+    }
+    if labels is not None:
+        scores["asked_shape_accuracy"] = float(np.mean(predicted == labels))
+    return scores
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--candidates",
+        nargs="+",
+        default=["dcgan:5", "cgan:5", "sngan:5", "vae:5"],
+        help="MODEL:EPOCHS pairs",
+    )
+    parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--grids", help="copy the last sample grids here")
+    args = parser.parse_args()
+
+    extractor, real = judge_shapes()
+    real_features = extractor.extract(real).features
+    results = {}
+    for candidate in args.candidates:
+        name, epochs = candidate.split(":")
+        with tempfile.TemporaryDirectory() as out:
+            start = time.perf_counter()
+            genimg(["train", name, "--epochs", epochs, "--out", out,
+                    "--verbose", "0"])  # fmt: skip
+            seconds = time.perf_counter() - start
+            results[candidate] = dict(
+                seconds=round(seconds, 1),
+                **score(out, extractor, real_features),
+            )
+            if args.grids:
+                grids = sorted(Path(out, "samples").glob("epoch_*.png"))
+                target = Path(args.grids) / f"first_{name}_{epochs}.png"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(grids[-1].read_bytes())
+        print(candidate, json.dumps(results[candidate]), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
