@@ -19,16 +19,21 @@ def mnist_dir():
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Runs the backend tests last, their processes from the start.
+    """Runs the README and backend tests last, their processes from the
+    start.
 
-    `tests/test_backends.py` trains every model on every backend in
-    processes of its own; started now, they run beside the rest of the
+    `tests/test_readme.py` runs the README's blocks, and
+    `tests/test_backends.py` trains every model on every backend, in
+    processes of their own; started now, they run beside the rest of the
     suite instead of after it.
     """
-    backends = [item for item in items if item.path.name == "test_backends.py"]
-    if not backends:
-        return
-    items[:] = [item for item in items if item not in backends] + backends
-    fixtures = {name for item in backends for name in item.fixturenames}
-    if "results" in fixtures:
-        backends[0].module.start_runs()
+    for name, needs, start in (
+        ("test_readme.py", "outcomes", "start_tour"),
+        ("test_backends.py", "results", "start_runs"),
+    ):
+        moved = [item for item in items if item.path.name == name]
+        if not moved:
+            continue
+        items[:] = [item for item in items if item not in moved] + moved
+        if any(needs in item.fixturenames for item in moved):
+            getattr(moved[0].module, start)()

@@ -1,195 +1,70 @@
 """Every fenced `bash` and `python` block of the README runs as printed.
 
-The blocks run in README order in one scratch folder beside a `shared`
-link, so that `../shared/data/mnist` means there what it means beside a
-checkout, with the environment variables of
-`keras_genimg.models.trial_limits` capping the training they ask for.
-`genimg` lines run through the command's entry point in this process (a
-process per line would start TensorFlow some thirty times); python blocks
-run in one namespace, as pasted into one session, except those that pick
-a Keras backend, which run as scripts. What cannot run here is listed in
-SKIPPED with the reason; a block whose every line is skipped is reported
-as skipped.
+`tests/readme_tour.py` runs the blocks in a process of its own, started
+when the suite starts (see `tests/conftest.py`), so that it works beside
+the rest of the suite; here each block is one test that reads its
+outcome. What cannot run here is listed, with the reason, in
+`readme_tour.SKIPPED`.
 """
 
-import contextlib
-import shlex
+import atexit
+import concurrent.futures
+import json
+import shutil
 import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from tests.readme_tour import DOCUMENTS, SKIPPED, blocks
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-MNIST = "../shared/data/mnist"
-DOCUMENTS = ("README.md", "saved_models/README.md")
-LIMITS = {
-    "GENIMG_MAX_EPOCHS": "1",
-    "GENIMG_MAX_STEPS": "2",
-    "GENIMG_MAX_SAMPLES": "500",
-}
 
-# Lines (by how they start) that cannot run in a test, and why.
-SKIPPED = {
-    "pip install": "installs the package; the tests run on it installed",
-    "python -m pytest": "runs this test suite",
-    "docker run": "needs Docker and the tensorflow/serving image",
-    "curl ": "queries a running TensorFlow Serving",
-    "genimg sample --server": "queries a running TensorFlow Serving",
-    "export TF_CONFIG": "needs two machines",
-    "genimg train dcgan --strategy multiworker": "needs two machines",
-    # A JAX process compiles for half a minute; tests/test_backends.py
-    # runs `genimg train --backend jax --strategy data-parallel`.
-    "genimg train vae --backend jax": "runs in tests/test_backends.py",
-    "genimg train dcgan --backend jax": "runs in tests/test_backends.py",
-    "genimg eval runs/dcgan --data cifar10": (
-        "downloads CIFAR-10 and the Inception weights"
-    ),
-    "from keras_genimg.serving import Client": (
-        "queries a running TensorFlow Serving"
-    ),
-}
+_TOUR = {}
 
 
-def blocks(document):
-    """The fenced bash and python blocks of `document`: (line, lang, text)."""
-    found, lines = [], (ROOT / document).read_text().splitlines()
-    start = None
-    for number, line in enumerate(lines, 1):
-        if line.startswith("```") and start is None:
-            start, lang, body = number, line[3:].strip(), []
-        elif line.startswith("```"):
-            if lang in ("bash", "python"):
-                found.append((start, lang, "\n".join(body)))
-            start = None
-        elif start is not None:
-            body.append(line)
-    return found
-
-
-def commands(text):
-    """The shell commands of a bash block, one per `&&`-joined part; a
-    command goes on over a trailing backslash or an open quote."""
-    found, pending = [], ""
-    for line in text.splitlines():
-        line = line.split(" #")[0].rstrip()
-        if line.lstrip().startswith("#") or not line.strip():
-            continue
-        pending = f"{pending} {line.strip()}".strip()
-        if pending.endswith("\\"):
-            pending = pending[:-1].rstrip()
-            continue
-        try:
-            shlex.split(pending)
-        except ValueError:  # an open quote: the command goes on
-            continue
-        found += [part.strip() for part in pending.split("&&")]
-        pending = ""
-    return found
-
-
-def skip_reason(text):
-    for start, reason in SKIPPED.items():
-        if text.lstrip().startswith(start):
-            return reason
-    if MNIST in text and not SHARED.is_dir():
-        return f"needs {MNIST}, absent here"
-    return None
-
-
-def run_genimg(line):
-    """Runs a `genimg` line in this process, with its `> FILE` if any."""
-    from keras_genimg.cli.main import main
-
-    argv = shlex.split(line)[1:]
-    out = None
-    if ">" in argv:
-        argv, out = argv[: argv.index(">")], argv[argv.index(">") + 1]
-    with contextlib.ExitStack() as stack:
-        if out:
-            target = stack.enter_context(open(out, "w"))
-            stack.enter_context(contextlib.redirect_stdout(target))
-        try:
-            status = main(argv)
-        except SystemExit as exit:
-            status = exit.code
-    assert status in (0, None), f"{line!r} exited with {status}"
-
-
-def run_bash(text):
-    """Runs a bash block; returns None, or why none of its lines ran."""
-    reasons = []
-    for line in commands(text):
-        reason = skip_reason(line)
-        if reason:
-            reasons.append(reason)
-        elif line.startswith("genimg "):
-            run_genimg(line)
-        else:
-            subprocess.run(line, shell=True, check=True, timeout=300)
-    return reasons[0] if len(reasons) == len(commands(text)) else None
-
-
-def run_python(text, namespace):
-    """Runs a python block; returns None, or why it did not run."""
-    reason = skip_reason(text)
-    if reason:
-        return reason
-    if "KERAS_BACKEND" in text:
-        # Keras fixes its backend when first imported: a script of its own.
-        subprocess.run([sys.executable, "-c", text], check=True, timeout=300)
-    else:
-        exec(compile(text, "README block", "exec"), namespace)
-    return None
+def start_tour():
+    """Starts the tour's process in a thread of its own, once; returns the
+    folder it writes to."""
+    if "done" not in _TOUR:
+        out = Path(tempfile.mkdtemp(prefix="keras_genimg_readme_"))
+        atexit.register(shutil.rmtree, out, ignore_errors=True)
+        command = [sys.executable, "-m", "tests.readme_tour", str(out / "tour")]
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        _TOUR["out"] = out
+        _TOUR["done"] = pool.submit(
+            subprocess.run, command, cwd=ROOT, capture_output=True,
+            text=True, timeout=1200,
+        )  # fmt: skip
+        pool.shutdown(wait=False)
+    return _TOUR["out"]
 
 
 @pytest.fixture(scope="module")
-def tour(tmp_path_factory):
-    """Runs every block; maps (document, line) to None, a skip reason or
-    the error."""
-    base = tmp_path_factory.mktemp("readme")
-    work = base / "checkout"
-    work.mkdir()
-    if SHARED.is_dir():
-        (base / "shared").symlink_to(SHARED)
-    outcomes, namespace = {}, {"__name__": "__main__"}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(work)
-        for name, value in LIMITS.items():
-            patch.setenv(name, value)
-        for document in DOCUMENTS:
-            for line, lang, text in blocks(document):
-                start = time.perf_counter()
-                try:
-                    if lang == "bash":
-                        outcomes[document, line] = run_bash(text)
-                    else:
-                        outcomes[document, line] = run_python(text, namespace)
-                except Exception as error:
-                    outcomes[document, line] = error
-                with open(base / "seconds.txt", "a") as f:
-                    f.write(f"{document}:{line} "
-                            f"{time.perf_counter() - start:.1f}\n")  # fmt: skip
-    return outcomes
+def outcomes():
+    out = start_tour()
+    result = _TOUR["done"].result()
+    path = out / "tour" / "outcomes.json"
+    assert path.is_file(), result.stdout[-3000:] + result.stderr[-3000:]
+    return json.loads(path.read_text())
 
 
 PARAMS = [
-    pytest.param(document, line, id=f"{document}:{line}")
+    pytest.param(f"{document}:{line}", id=f"{document}:{line}")
     for document in DOCUMENTS
     for line, _, _ in blocks(document)
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("document, line", PARAMS)
-def test_readme_block_runs(tour, document, line):
-    outcome = tour[document, line]
-    if isinstance(outcome, str):
-        pytest.skip(outcome)
-    if outcome is not None:
-        raise outcome
+@pytest.mark.parametrize("block", PARAMS)
+def test_readme_block_runs(outcomes, block):
+    outcome = outcomes[block]
+    if outcome["status"] == "skipped":
+        pytest.skip(outcome["detail"])
+    assert outcome["status"] == "ran", outcome["detail"]
 
 
 def test_every_block_is_found_and_every_skip_is_used():
