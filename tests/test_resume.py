@@ -11,7 +11,13 @@ import keras
 import numpy as np
 import pytest
 
-from keras_genimg.callbacks import DivergenceGuard, TrainingDivergedError
+from keras_genimg.callbacks import (
+    BackupFallbackWarning,
+    DivergenceGuard,
+    TrainingBackup,
+    TrainingDivergedError,
+    find_backup,
+)
 from keras_genimg.cli.main import main
 from keras_genimg.models import VAE
 
@@ -22,11 +28,7 @@ ARGS = ["train", "vae", "--limit", "1024", "--batch-size", "32",
 
 
 def completed_epochs(out):
-    try:
-        with open(out / "backup" / "training_metadata.json") as f:
-            return json.load(f)["epoch"]
-    except (OSError, ValueError):
-        return 0
+    return find_backup(out / "backup")[0]
 
 
 @pytest.mark.slow
@@ -132,3 +134,161 @@ def test_cli_divergence_exits_1_and_keeps_last_good_checkpoint(
     reloaded = keras.models.load_model(out / "model.keras").get_weights()
     for a, b in zip(good, reloaded, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+class StopAtEpoch(keras.callbacks.Callback):
+    """Records the weights after each epoch; stops (as a kill would) at
+    the start of epoch `stop`; records the first epoch a `fit` runs."""
+
+    def __init__(self, stop=None):
+        super().__init__()
+        self.stop = stop
+        self.weights = {}
+        self.first_epoch = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.first_epoch is None:
+            self.first_epoch = epoch
+            self.weights_at_start = self.model.get_weights()
+        if epoch == self.stop:
+            raise KeyboardInterrupt
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights[epoch + 1] = self.model.get_weights()
+
+
+def small_vae():
+    vae = VAE(image_shape=(16, 16, 1), latent_dim=2, filters=4, seed=0)
+    vae.compile()
+    return vae
+
+
+def fit_until(model, folder, epochs=4, stop=None):
+    images = np.random.default_rng(0).random((32, 16, 16, 1), "float32")
+    recorder = StopAtEpoch(stop)
+    try:
+        model.fit(images, batch_size=16, epochs=epochs, verbose=0,
+                  callbacks=[recorder, TrainingBackup(folder)])  # fmt: skip
+    except KeyboardInterrupt:
+        pass
+    return recorder
+
+
+def assert_weights_equal(a, b):
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_backup_keeps_two_epochs_and_resumes_from_the_newest(tmp_path):
+    first = fit_until(small_vae(), tmp_path, stop=3)
+    assert sorted(os.listdir(tmp_path)) == [
+        "epoch_0002.weights.h5",
+        "epoch_0003.weights.h5",
+    ]
+    resumed = fit_until(small_vae(), tmp_path)
+    assert resumed.first_epoch == 3
+    assert_weights_equal(resumed.weights_at_start, first.weights[3])
+    assert not tmp_path.exists()  # deleted once fit completes
+
+
+@pytest.mark.parametrize("damage", ["truncate", "empty"])
+def test_unreadable_newest_backup_falls_back_with_one_warning(tmp_path, damage):
+    first = fit_until(small_vae(), tmp_path, stop=3)
+    newest = tmp_path / "epoch_0003.weights.h5"
+    size = newest.stat().st_size
+    with open(newest, "r+b") as f:
+        f.truncate(size // 2 if damage == "truncate" else 0)
+    with pytest.warns(BackupFallbackWarning) as warned:
+        resumed = fit_until(small_vae(), tmp_path)
+    ours = [w for w in warned if w.category is BackupFallbackWarning]
+    assert len(ours) == 1
+    message = str(ours[0].message)
+    assert str(newest) in message and "epoch_0002" in message
+    assert resumed.first_epoch == 2
+    assert_weights_equal(resumed.weights_at_start, first.weights[2])
+
+
+def test_no_readable_backup_starts_over_and_says_so(tmp_path):
+    fit_until(small_vae(), tmp_path, stop=3)
+    for path in tmp_path.iterdir():
+        path.write_bytes(b"")
+    with pytest.warns(BackupFallbackWarning, match="starting over"):
+        resumed = fit_until(small_vae(), tmp_path)
+    assert resumed.first_epoch == 0
+
+
+def test_backup_of_another_model_is_one_clear_error(tmp_path):
+    fit_until(small_vae(), tmp_path, stop=1)
+    other = VAE(image_shape=(16, 16, 1), latent_dim=3, filters=4, seed=0)
+    other.compile()
+    with pytest.raises(ValueError, match="not of this model") as error:
+        fit_until(other, tmp_path)
+    assert "\n" not in str(error.value)
+
+
+KILL_AT_BACKUP_WRITE = """
+import os, sys, time
+from keras_genimg.callbacks import training_backup
+from keras_genimg.cli.main import main
+
+real_atomic_path = training_backup.atomic_path
+
+class HalfWrittenThenKilled:
+    # The second epoch's backup: written half, then the process waits for
+    # its kill before the rename.
+    calls = 0
+
+    def __init__(self, path, suffix=""):
+        self.inner = real_atomic_path(path, suffix)
+
+    def __enter__(self):
+        return self.inner.__enter__()
+
+    def __exit__(self, *exc_info):
+        HalfWrittenThenKilled.calls += 1
+        if HalfWrittenThenKilled.calls == 2:
+            tmp = [n for n in os.listdir(os.environ["BACKUP"])
+                   if n.startswith(".tmp-")][0]
+            path = os.path.join(os.environ["BACKUP"], tmp)
+            os.truncate(path, os.path.getsize(path) // 2)
+            open(os.environ["READY"], "w").close()
+            time.sleep(600)
+        return self.inner.__exit__(*exc_info)
+
+training_backup.atomic_path = HalfWrittenThenKilled
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.slow
+def test_run_killed_at_the_backup_write_resumes(tmp_path):
+    out = tmp_path / "run"
+    ready = tmp_path / "ready"
+    env = dict(os.environ, BACKUP=str(out / "backup"), READY=str(ready))
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILL_AT_BACKUP_WRITE, *ARGS, "--out", str(out)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    while not ready.exists() and time.monotonic() < deadline:
+        assert process.poll() is None, "training ended before the kill"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert completed_epochs(out) == 1  # the half-written one is not used
+    # And a damaged newer backup (a full disk, say) is passed over.
+    (out / "backup" / "epoch_0002.weights.h5").write_bytes(b"\x89HDF\r\n")
+
+    command = [sys.executable, "-m", "keras_genimg.cli.main", *ARGS,
+               "--epochs", "2", "--out", str(out)]  # fmt: skip
+    resumed = subprocess.run(command, capture_output=True, text=True,
+                             timeout=300)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "after epoch 1 of 2" in resumed.stdout
+    said = [line for line in resumed.stderr.splitlines() if "backup" in line]
+    assert len(said) == 1 and said[0].startswith(
+        "genimg: warning: the backup "
+    ), resumed.stderr
+    assert "epoch_0002.weights.h5 cannot be read" in said[0]
+    with open(out / "history.json") as f:
+        assert json.load(f)["epoch"] == [1, 2]

@@ -20,9 +20,15 @@ from keras_genimg.callbacks.mode_collapse import (
 )
 from keras_genimg.callbacks.sample_grid import SampleGrid
 from keras_genimg.callbacks.sample_metric import SampleMetric
+from keras_genimg.callbacks.training_backup import (
+    BackupFallbackWarning,
+    TrainingBackup,
+    find_backup,
+)
 
 __all__ = [
     "AtomicCheckpoint",
+    "BackupFallbackWarning",
     "DivergenceGuard",
     "HistoryJSON",
     "ModeCollapseMonitor",
@@ -30,7 +36,9 @@ __all__ = [
     "SampleGrid",
     "SampleMetric",
     "TensorBoardGrid",
+    "TrainingBackup",
     "TrainingDivergedError",
+    "find_backup",
     "make_grid",
     "nearest_neighbour_distance",
     "save_image_grid",

@@ -16,7 +16,7 @@ class HistoryJSON(keras.callbacks.Callback):
     atomically (temporary file, then rename) after every epoch, so a run
     killed mid-training leaves a complete file of the epochs it finished.
     An existing file is continued: a run resumed at epoch `k` (by
-    `keras.callbacks.BackupAndRestore`) keeps the first `k` epochs and
+    `TrainingBackup` or `keras.callbacks.BackupAndRestore`) keeps the first `k` epochs and
     replaces any later ones; a run started afresh replaces them all.
 
     Args:

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 
 from keras_genimg import __version__
 
@@ -106,6 +107,7 @@ def main(argv=None):
     if argv is None:
         # What schedulers and `docker stop` send: stop as on Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
+        warnings.formatwarning = _one_line_warning
         # Before parsing, which may read the model registry (and so
         # start the backend).
         if "--backend-logs" not in sys.argv[1:]:
@@ -140,6 +142,12 @@ def main(argv=None):
             130, f"genimg {args.command}: interrupted{interrupt}{resume}\n"
         )
     return 0
+
+
+def _one_line_warning(message, category, *args, **kwargs):
+    """A warning as `genimg: warning: ...`: the command's user needs no
+    file and line of the library."""
+    return f"genimg: warning: {' '.join(str(message).split())}\n"
 
 
 def _interrupt(signum, frame):

@@ -1,36 +1,23 @@
 """Resuming an interrupted `genimg train` where its last epoch ended."""
 
-import json
 import os
 
-import keras
+from keras_genimg.callbacks.training_backup import TrainingBackup, find_backup
 
 BACKUP_FOLDER = "backup"
 
 
 def backup_callback(out):
-    """`BackupAndRestore` in `out/backup`, keeping the previous copy too.
-
-    It saves the weights, both optimizers' state and the model's random
-    generator state after every epoch, restores them when the same
-    command runs again, and deletes the backup once training completes.
-    The previous copy stands in if a kill corrupts the latest one.
-    """
-    return keras.callbacks.BackupAndRestore(
-        os.path.join(out, BACKUP_FOLDER), double_checkpoint=True
-    )
+    """`TrainingBackup` in `out/backup`: the weights, both optimizers'
+    state and the model's random-generator state after every epoch, the
+    two newest kept, restored when the same command runs again, deleted
+    once training completes."""
+    return TrainingBackup(os.path.join(out, BACKUP_FOLDER))
 
 
 def completed_epochs(out):
-    """Epochs a backup in `out` holds (0 when there is none)."""
-    for name in ("training_metadata.json", "training_metadata.json.bkp"):
-        path = os.path.join(out, BACKUP_FOLDER, name)
-        try:
-            with open(path) as f:
-                return int(json.load(f)["epoch"])
-        except (OSError, ValueError, KeyError):
-            continue
-    return 0
+    """Epochs the newest readable backup in `out` holds (0 without one)."""
+    return find_backup(os.path.join(out, BACKUP_FOLDER))[0]
 
 
 # `fit` makes two iterators of a `tf.data.Dataset` per epoch (Keras 3.10 to
