@@ -16,8 +16,9 @@ class HistoryJSON(keras.callbacks.Callback):
     atomically (temporary file, then rename) after every epoch, so a run
     killed mid-training leaves a complete file of the epochs it finished.
     An existing file is continued: a run resumed at epoch `k` (by
-    `TrainingBackup` or `keras.callbacks.BackupAndRestore`) keeps the first `k` epochs and
-    replaces any later ones; a run started afresh replaces them all.
+    `TrainingBackup` or `keras.callbacks.BackupAndRestore`) keeps the
+    first `k` epochs and replaces any later ones; a run started afresh
+    replaces them all.
 
     Args:
         path: str or path-like. The JSON file to write.
