@@ -126,7 +126,7 @@ def test_cli_divergence_exits_1_and_keeps_last_good_checkpoint(
 
     monkeypatch.setattr(VAE, "compile", exploding_compile)
     with pytest.raises(SystemExit) as exit_info:
-        main([*args, "--epochs", "2"])
+        main([*args, "--epochs", "2", "--overwrite"])
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert "diverged in epoch 1" in err and "Traceback" not in err

@@ -86,6 +86,12 @@ def add_parser(commands):
         metavar="DIR",
         help="output folder (default: runs/MODEL)",
     )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a finished run in OUT (its sample grids and backup are "
+        "removed first; without it, a finished run is refused)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument(
         "--export",
@@ -151,9 +157,9 @@ def _num_classes(dataset):
 def run(args):
     import keras
 
-    from keras_genimg import callbacks, data, distribute, models
-    from keras_genimg.cli import resume
-    from keras_genimg.cli.main import CommandError, run_on_backend
+    from keras_genimg import distribute, models
+    from keras_genimg.cli import run_folder
+    from keras_genimg.cli.main import CommandError
 
     defaults = models.entry(args.model)
     args.epochs = args.epochs or defaults.epochs
@@ -182,6 +188,21 @@ def run(args):
         # Removed when the run ends, however it ends.
         worker_folder = tempfile.TemporaryDirectory(prefix="genimg-worker-")
         out = worker_folder.name
+    with run_folder.claim(out, overwrite=args.overwrite):
+        _train(args, out, defaults, strategy, precision)
+    if not chief:
+        worker_folder.cleanup()
+
+
+def _train(args, out, defaults, strategy, precision):
+    """Trains into the claimed folder `out`; exports when asked."""
+    import keras
+
+    from keras_genimg import callbacks, data, distribute, models
+    from keras_genimg.cli import resume
+    from keras_genimg.cli.main import CommandError, run_on_backend
+
+    chief = distribute.is_chief(strategy)
     keras.utils.set_random_seed(args.seed)
     source = dict(
         split=args.split,
@@ -266,7 +287,6 @@ def run(args):
         ],
     )
     if not chief:
-        worker_folder.cleanup()
         return
     print(f"Wrote {out}/samples/, {out}/model.keras and {out}/history.json")
     if not args.export:
