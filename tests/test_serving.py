@@ -4,6 +4,7 @@ No model server runs here: small stand-ins on 127.0.0.1 answer like TF
 Serving from the real exports (`serving_checks/fake_servers.py`).
 """
 
+import json
 import socket
 
 import numpy as np
@@ -11,6 +12,12 @@ import pytest
 from PIL import Image
 from serving_checks import zoo
 from serving_checks.fake_servers import FakeGrpcServer, FakeRestServer
+from serving_checks.hostile_server import (
+    METADATA,
+    HostileServer,
+    http_reply,
+    json_reply,
+)
 
 from keras_genimg.cli.main import main
 from keras_genimg.serving import Client, ServingError
@@ -294,3 +301,142 @@ def test_sample_command_errors(tmp_path, exported, capsys):
             main(["sample", *args, "--out", str(tmp_path / "x.png")])
         assert exit_info.value.code == 2
         assert message in capsys.readouterr().err
+
+
+# === A server that misbehaves: every failure is one ServingError ===
+
+HOSTILE_IMAGES = np.full((2, 2, 2, 1), 0.5).tolist()
+
+
+def _deep(depth):
+    return b"[" * depth + b"]" * depth
+
+
+HOSTILE_ANSWERS = {
+    "wrong shape": (
+        json_reply({"outputs": np.zeros((2, 3, 3, 1)).tolist()}),
+        r"of shape \(2, 3, 3, 1\); expected \(-1, 2, 2, 1\)",
+    ),
+    "wrong batch": (
+        json_reply({"outputs": np.zeros((3, 2, 2, 1)).tolist()}),
+        "with 3 items of 'images' for 2 asked for",
+    ),
+    "outside [0, 1]": (
+        json_reply({"outputs": np.full((2, 2, 2, 1), 7.0).tolist()}),
+        r"outside \[0, 1\] \(up to 7\)",
+    ),
+    "NaN": (
+        http_reply(
+            json.dumps({"outputs": [[[[float("nan")]] * 2] * 2] * 2}).encode()
+        ),  # fmt: skip
+        "NaN or infinite 'images'",
+    ),
+    "60,000 images": (
+        http_reply(
+            b'{"outputs": ['
+            + b"[[[0.5], [0.5]], [[0.5], [0.5]]], " * 60_000
+            + b"]}",
+            length=False,
+        ),  # fmt: skip
+        "more than [0-9,]+ bytes",
+    ),
+    "a bare number": (http_reply(b"5"), "a JSON int, not an object"),
+    "null": (http_reply(b"null"), "a JSON NoneType, not an object"),
+    "ragged lists": (
+        json_reply({"outputs": [[[[0.5]], [[0.5], [0.5]]]] * 2}),
+        "not an array of numbers",
+    ),
+    "deep nesting": (
+        http_reply(b'{"outputs": ' + _deep(100_000) + b"}"),
+        "did not answer with JSON",
+    ),
+    "a truncated body": (
+        http_reply(
+            json.dumps({"outputs": HOSTILE_IMAGES}).encode()[:20], length=500
+        ),  # fmt: skip
+        "broken answer",
+    ),
+    "not HTTP": (b"SSH-2.0-OpenSSH_9.6\r\n", "broken answer"),
+    "predictions not a list": (
+        json_reply({"predictions": {"images": 1}}),
+        "Expected a list of predictions",
+    ),
+    "an HTTP error without JSON": (
+        http_reply(b"<html>busy</html>", status="503 Service Unavailable"),
+        "HTTP 503: <html>busy</html>",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_server():
+    server = HostileServer()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_ANSWERS))
+def test_every_bad_answer_is_a_serving_error(hostile_server, case):
+    reply, message = HOSTILE_ANSWERS[case]
+    hostile_server.reply, hostile_server.drip = reply, None
+    client = Client(hostile_server.url, "tiny", timeout=20)
+    with pytest.raises(ServingError, match=message) as error:
+        client.generate(np.zeros((2, 2), "float32"))
+    assert f"{hostile_server.url}/v1/models/tiny" in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_timeout_covers_the_whole_request(hostile_server):
+    # One byte every 50 ms: each read is quick, the whole answer is not.
+    hostile_server.reply = json_reply({"outputs": HOSTILE_IMAGES})
+    hostile_server.drip = 0.05
+    client = Client(hostile_server.url, "tiny", timeout=1)
+    with pytest.raises(ServingError, match="no whole answer within 1 s"):
+        client.generate(np.zeros((2, 2), "float32"))
+
+
+def test_good_answer_from_the_same_server_passes(hostile_server):
+    hostile_server.reply = json_reply({"outputs": HOSTILE_IMAGES})
+    hostile_server.drip = None
+    images = Client(hostile_server.url, "tiny").generate(
+        np.zeros((2, 2), "float32")
+    )
+    np.testing.assert_array_equal(images, np.full((2, 2, 2, 1), 0.5))
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"metadata": 5},
+        {"metadata": {"signature_def": {"signature_def": {"s": {"inputs": {
+            "z": {"dtype": "DT_FLOAT",
+                  "tensor_shape": {"dim": [{"size": "x"}]}}}}}}}},
+        {"metadata": {"signature_def": {"signature_def": {"s": {"inputs": {
+            "z": {"dtype": 7}}}}}}},
+    ],
+)  # fmt: skip
+def test_odd_metadata_is_a_serving_error(hostile_server, metadata):
+    original = dict(METADATA)
+    try:
+        METADATA.clear()
+        METADATA.update(metadata)
+        with pytest.raises(ServingError, match="signature metadata"):
+            Client(hostile_server.url, "tiny").generate(
+                np.zeros((2, 2), "float32")
+            )
+    finally:
+        METADATA.clear()
+        METADATA.update(original)
+
+
+def test_sample_command_prints_one_line_for_a_bad_server(
+    hostile_server, tmp_path, capsys
+):
+    hostile_server.reply, hostile_server.drip = http_reply(b"null"), None
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sample", "--server", hostile_server.url, "--model", "tiny",
+              "--num", "2", "--out", str(tmp_path / "grid.png")])  # fmt: skip
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "not an object" in err[0], err
+    assert not (tmp_path / "grid.png").exists()

@@ -2,7 +2,7 @@
 
 import urllib.parse
 
-from keras_genimg.serving.validation import check_inputs
+from keras_genimg.serving.validation import check_inputs, check_outputs
 
 URL_FORMS = "'http://HOST:8501', 'https://HOST' or 'grpc://HOST:8500'"
 
@@ -11,15 +11,19 @@ class Client:
     """Generates, samples, encodes and reconstructs with a served model.
 
     Every method checks its inputs against the model's signatures (read
-    once from the server's metadata) before sending them, and returns
-    numpy arrays. The server's refusals raise `ServingError`.
+    once from the server's metadata) before sending them, and the answer
+    against them when it comes back (names, dtype, shape, one item per
+    input item, finite values, images in [0, 1]); it returns numpy
+    arrays. The server's refusals, and answers that break the signature,
+    raise `ServingError`.
 
     Args:
         url: str. `http://` or `https://` for TF Serving's REST API (port
             8501 by default), `grpc://host:port` for its gRPC API (8500).
         model_name: str. The name the model is served under.
         version: int or None. A version to pin; the latest by default.
-        timeout: float. Seconds to wait for each answer. Defaults to 60.
+        timeout: float. Seconds a whole request may take, its answer
+            included. Defaults to 60.
         request_format: str. REST bodies in `"columnar"` form (`inputs`,
             the default) or `"row"` form (`instances`).
 
@@ -119,8 +123,13 @@ class Client:
         """
         signature = self._signature(signature_name)
         arrays = check_inputs(signature_name, signature, inputs)
-        return self.transport.predict(
+        outputs = self.transport.predict(
             signature_name, arrays, signature["outputs"]
+        )
+        batch_size = len(next(iter(arrays.values())))
+        source = getattr(self.transport, "endpoint", "The server")
+        return check_outputs(
+            signature_name, signature, outputs, batch_size, source
         )
 
     def generate(self, z, labels=None):

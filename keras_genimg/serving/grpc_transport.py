@@ -26,6 +26,7 @@ class GrpcTransport:
         from tensorflow_serving.apis import prediction_service_pb2_grpc
 
         self.target = target
+        self.endpoint = f"grpc://{target} ({model_name})"
         self.model_name = model_name
         self.version = version
         self.timeout = timeout
@@ -69,7 +70,14 @@ class GrpcTransport:
             raise ServingError(
                 f"{self.target} answered without the outputs {missing}."
             )
-        return {key: tf.make_ndarray(response.outputs[key]) for key in outputs}
+        try:
+            return {
+                key: tf.make_ndarray(response.outputs[key]) for key in outputs
+            }
+        except (TypeError, ValueError) as err:
+            raise ServingError(
+                f"{self.endpoint} answered a tensor that cannot be read: {err}"
+            ) from None
 
     def close(self):
         """Closes the channel opened by this transport, if any."""

@@ -17,6 +17,7 @@ class SavedModelTransport:
 
     def __init__(self, path):
         self.session = GraphSession(path)
+        self.endpoint = str(path)
 
     def signature_table(self):
         """Returns the SavedModel's signature table."""

@@ -8,10 +8,13 @@ a columnar request is `{"outputs": ...}`, to a row request
 out. Errors are `{"error": "..."}` with an HTTP error status.
 """
 
+import contextlib
+import http.client
 import json
-import urllib.error
+import math
+import socket
+import threading
 import urllib.parse
-import urllib.request
 
 import numpy as np
 
@@ -20,6 +23,10 @@ from keras_genimg.serving.errors import ServingError
 from keras_genimg.serving.validation import NUMPY_DTYPES
 
 REQUEST_FORMATS = ("columnar", "row")
+# JSON spells a number in at most 24 characters ("-1.2345678901234567e-05")
+# and a separator; the metadata and error answers are small.
+BYTES_PER_NUMBER = 32
+METADATA_BYTES = 1 << 20
 
 
 def predict_body(signature_name, inputs, request_format="columnar"):
@@ -90,6 +97,11 @@ def parse_predictions(body, outputs):
             values = {names[0]: values}
     elif "predictions" in body:
         rows = body["predictions"]
+        if not isinstance(rows, list):
+            raise ServingError(
+                "Expected a list of predictions. Received: "
+                f"{type(rows).__name__}."
+            )
         if len(names) == 1 and not (rows and isinstance(rows[0], dict)):
             values = {names[0]: rows}
         elif all(
@@ -108,20 +120,34 @@ def parse_predictions(body, outputs):
     if not isinstance(values, dict) or set(values) != set(outputs):
         found = sorted(values) if isinstance(values, dict) else values
         raise ServingError(f"Expected the outputs {names}. Received: {found}.")
-    return {
-        name: np.asarray(values[name], NUMPY_DTYPES.get(outputs[name][0]))
-        for name in names
-    }
+    arrays = {}
+    for name in names:
+        try:
+            arrays[name] = np.asarray(
+                values[name], NUMPY_DTYPES.get(outputs[name][0])
+            )
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            raise ServingError(
+                f"Output {name!r} is not an array of numbers (ragged, nested "
+                "or of another type)."
+            ) from None
+    return arrays
 
 
 class RestTransport:
     """Talks to TF Serving's REST API with the standard library.
 
+    Every request must be answered whole within `timeout` seconds (a
+    server that trickles its answer is cut off), and an answer may not be
+    larger than the outputs asked for can take (a few bytes of JSON per
+    number): what breaks either, or is not TF Serving's JSON, raises
+    `ServingError` naming the URL.
+
     Args:
         url: str. The server, e.g. `"http://localhost:8501"`.
         model_name: str. The served model's name.
         version: int or None. A version to pin; the latest by default.
-        timeout: float. Seconds to wait for an answer.
+        timeout: float. Seconds for a whole request, answer included.
         request_format: str. `"columnar"` or `"row"`.
     """
 
@@ -148,17 +174,21 @@ class RestTransport:
         )
         if version is not None:
             self.model_url += f"/versions/{int(version)}"
+        self.endpoint = self.model_url
 
     def signature_table(self):
         """Fetches `/metadata` and returns the model's signature table."""
-        body = self._request(f"{self.model_url}/metadata")
+        url = f"{self.model_url}/metadata"
+        body = self._request(url)
         try:
-            signature_defs = body["metadata"]["signature_def"]
-        except (KeyError, TypeError):
+            table = signature_table.from_json(body["metadata"]["signature_def"])
+            signature_table.check(table)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise ServingError(
-                f"{self.model_url}/metadata did not return signature metadata."
+                f"{url} did not return TF Serving's signature metadata "
+                f"({type(err).__name__}: {err})."
             ) from None
-        return signature_table.from_json(signature_defs)
+        return table
 
     def status(self):
         """Returns the model's status answer (its versions and states)."""
@@ -167,40 +197,120 @@ class RestTransport:
     def predict(self, signature_name, inputs, outputs):
         """Runs a signature; returns its outputs as numpy arrays."""
         body = predict_body(signature_name, inputs, self.request_format)
-        answer = self._request(f"{self.model_url}:predict", body)
-        return parse_predictions(answer, outputs)
+        batch_size = len(next(iter(inputs.values())))
+        url = f"{self.model_url}:predict"
+        answer = self._request(url, body, answer_bytes(outputs, batch_size))
+        try:
+            return parse_predictions(answer, outputs)
+        except ServingError as err:
+            raise ServingError(f"{url}: {err}") from None
 
     def close(self):
         """Nothing to release: every request opens its own connection."""
 
-    def _request(self, url, body=None):
+    def _request(self, url, body=None, max_bytes=METADATA_BYTES):
         data = None if body is None else json.dumps(body).encode("utf-8")
-        request = urllib.request.Request(
-            url, data=data, headers={"Content-Type": "application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as r:
-                text = r.read()
-        except urllib.error.HTTPError as err:
+        status, text = _http(url, data, self.timeout, max_bytes)
+        if status >= 400:
             raise ServingError(
-                f"{url} answered HTTP {err.code}: {_error_text(err)}",
-                code=err.code,
-            ) from None
-        except (urllib.error.URLError, OSError) as err:
-            reason = getattr(err, "reason", err)
-            raise ServingError(f"Could not reach {url}: {reason}") from None
+                f"{url} answered HTTP {status}: {_error_text(text, status)}",
+                code=status,
+            )
         try:
             answer = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ServingError(f"{url} did not answer with JSON.") from None
-        if isinstance(answer, dict) and "error" in answer:
+        if not isinstance(answer, dict):
+            raise ServingError(
+                f"{url} answered a JSON {type(answer).__name__}, not an object."
+            )
+        if "error" in answer:
             raise ServingError(f"{url} answered: {answer['error']}")
         return answer
 
 
-def _error_text(err):
-    text = err.read().decode("utf-8", "replace")
+def answer_bytes(outputs, batch_size):
+    """The most bytes a JSON answer with `outputs` for `batch_size` items
+    takes: `BYTES_PER_NUMBER` per number, plus room for names and
+    brackets."""
+    numbers = 0
+    for _, shape in outputs.values():
+        numbers += batch_size * math.prod(max(d, 1) for d in (shape or ())[1:])
+    return BYTES_PER_NUMBER * numbers + 256 * batch_size + METADATA_BYTES
+
+
+def _http(url, data, timeout, max_bytes):
+    """`(status, body)` of a GET (or a POST of `data`) to `url`, within
+    `timeout` seconds for the whole exchange and `max_bytes` of answer."""
+    parts = urllib.parse.urlsplit(url)
+    connection_class = (
+        http.client.HTTPSConnection
+        if parts.scheme == "https"
+        else http.client.HTTPConnection
+    )
+    connection = connection_class(parts.netloc, timeout=timeout)
+    path = urllib.parse.urlunsplit(("", "", parts.path, parts.query, ""))
+    # A socket timeout bounds each read only; this bounds them all.
+    expired = threading.Event()
+
+    def cut_off():
+        expired.set()
+        if connection.sock is not None:
+            with contextlib.suppress(OSError):
+                connection.sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(timeout, cut_off)
+    watchdog.daemon = True
+    watchdog.start()
+    sent = False
+    try:
+        connection.request(
+            "GET" if data is None else "POST",
+            path,
+            body=data,
+            headers={"Content-Type": "application/json"},
+        )
+        sent = True
+        response = connection.getresponse()
+        length = response.getheader("Content-Length")
+        if length is not None and length.isdigit() and int(length) > max_bytes:
+            raise ServingError(_too_large(url, max_bytes))
+        text = response.read(max_bytes + 1)
+        if expired.is_set():  # cut off, perhaps between two header lines
+            raise TimeoutError
+        if len(text) > max_bytes:
+            raise ServingError(_too_large(url, max_bytes))
+        if length is not None and length.isdigit() and len(text) < int(length):
+            raise http.client.IncompleteRead(text, int(length) - len(text))
+        return response.status, text
+    except (OSError, http.client.HTTPException, ValueError) as err:
+        if expired.is_set():
+            raise ServingError(
+                f"{url} gave no whole answer within {timeout:g} s."
+            ) from None
+        reason = " ".join(repr(err).split())
+        if sent:
+            raise ServingError(
+                f"{url} sent a broken answer: {reason}"
+            ) from None
+        raise ServingError(f"Could not reach {url}: {reason}") from None
+    finally:
+        watchdog.cancel()
+        connection.close()
+
+
+def _too_large(url, max_bytes):
+    return (
+        f"{url} answered more than {max_bytes:,} bytes, more than the "
+        "outputs asked for can take."
+    )
+
+
+def _error_text(text, status):
+    text = text.decode("utf-8", "replace")
     try:
         return str(json.loads(text)["error"])
-    except (ValueError, KeyError, TypeError):
-        return text.strip() or err.reason
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return " ".join(text.split())[:500] or http.client.responses.get(
+            status, "error"
+        )

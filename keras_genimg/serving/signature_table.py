@@ -50,6 +50,35 @@ def from_json(signature_def_map):
     return table
 
 
+def check(table):
+    """Raises `ValueError` unless `table` is a well-formed signature table.
+
+    Example:
+    >>> check({"sample": {"method": "", "inputs": {"seed": ("DT_INT32",
+    ...     (-1,))}, "outputs": {}}})
+    >>> check({"sample": {"method": "", "inputs": {"seed": ("DT_INT32",
+    ...     ("x",))}, "outputs": {}}})
+    Traceback (most recent call last):
+    ...
+    ValueError: 'sample' input 'seed': expected a dtype name and a shape of \
+integers. Received: ('DT_INT32', ('x',))
+    """
+    for name, signature in table.items():
+        for kind in ("inputs", "outputs"):
+            for key, info in signature[kind].items():
+                dtype, shape = info
+                if not (
+                    isinstance(dtype, str)
+                    and (
+                        shape is None or all(isinstance(d, int) for d in shape)
+                    )
+                ):
+                    raise ValueError(
+                        f"{name!r} {kind[:-1]} {key!r}: expected a dtype name "
+                        f"and a shape of integers. Received: {info}"
+                    )
+
+
 def _infos_from_json(infos):
     table = {}
     for key, info in infos.items():

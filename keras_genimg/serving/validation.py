@@ -1,6 +1,9 @@
-"""Check request inputs against a signature before they are sent."""
+"""Check requests against a signature before they are sent, and answers
+when they come back."""
 
 import numpy as np
+
+from keras_genimg.serving.errors import ServingError
 
 # The dtypes our signatures use, and the numpy type each is sent as.
 NUMPY_DTYPES = {"DT_FLOAT": np.float32, "DT_INT32": np.int32}
@@ -97,3 +100,74 @@ def _convert(array, target, where):
             f"{where} must fit in {target.name} [{info.min}, {info.max}]."
         )
     return array.astype(target)
+
+
+def check_outputs(signature_name, signature, outputs, batch_size, source):
+    """Returns `outputs` if they are what `signature` promises, or raises.
+
+    Every output the signature names must be there, of its dtype and
+    shape, with one item per request item and finite values; images must
+    lie in [0, 1], as the zoo's signatures make them.
+
+    Args:
+        signature_name: str. Used in the error messages.
+        signature: dict. One entry of a signature table.
+        outputs: dict. Output name to numpy array, as the server answered.
+        batch_size: int. Items in the request.
+        source: str. Who answered (a URL or a path), for the messages.
+
+    Returns:
+        `outputs`.
+
+    Raises:
+        ServingError: naming `source`, the output and what is wrong.
+
+    Example:
+    >>> signature = {"outputs": {"images": ("DT_FLOAT", (-1, 2))}}
+    >>> images = np.array([[0.0, 2.0]], "float32")
+    >>> check_outputs("sample", signature, {"images": images}, 1, "server")
+    Traceback (most recent call last):
+    ...
+    keras_genimg.serving.errors.ServingError: server answered 'sample' with \
+'images' outside [0, 1] (up to 2).
+    """
+    where = f"{source} answered {signature_name!r}"
+    expected = signature["outputs"]
+    if set(outputs) != set(expected):
+        raise ServingError(
+            f"{where} with the outputs {sorted(outputs)}; expected "
+            f"{sorted(expected)}."
+        )
+    for name, (dtype, shape) in expected.items():
+        array = np.asarray(outputs[name])
+        target = NUMPY_DTYPES.get(dtype)
+        if target is not None and array.dtype != target:
+            raise ServingError(
+                f"{where} with {name!r} of dtype {array.dtype}; expected "
+                f"{np.dtype(target).name}."
+            )
+        if shape is not None and (
+            array.ndim != len(shape)
+            or any(d >= 0 and d != n for d, n in zip(shape, array.shape))
+        ):
+            raise ServingError(
+                f"{where} with {name!r} of shape {array.shape}; expected "
+                f"{tuple(shape)}."
+            )
+        if array.ndim == 0 or len(array) != batch_size:
+            raise ServingError(
+                f"{where} with {len(array) if array.ndim else 0} items of "
+                f"{name!r} for {batch_size} asked for."
+            )
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise ServingError(f"{where} with NaN or infinite {name!r}.")
+        if (
+            name == "images"
+            and array.size
+            and (array.min() < 0 or array.max() > 1)
+        ):
+            extreme = array.max() if array.max() > 1 else array.min()
+            raise ServingError(
+                f"{where} with 'images' outside [0, 1] (up to {extreme:g})."
+            )
+    return outputs
