@@ -7,13 +7,17 @@ with code 2 and print exactly one line, `genimg COMMAND: error: ...`, and
 never a traceback. The README states how many cases the table holds.
 """
 
+import errno
 import gzip
 import io
 import os
 import re
+import resource
 import shutil
+import signal
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,6 +28,7 @@ import tensorflow as tf
 from PIL import Image
 
 from keras_genimg import data, models
+from keras_genimg.callbacks import save_image_grid
 from keras_genimg.cli.main import main
 from keras_genimg.data.errors import DataSourceError
 from keras_genimg.export import export_saved_model
@@ -44,9 +49,12 @@ CATEGORIES = (
     ".keras file of another model",
     "SavedModel without variables",
     "export target exists",
+    "damaged model file or export",
+    "output path that cannot be written",
     "serving request of the wrong width",
 )
-IMAGES, SIZE, LABELS, NAMES, FILES, OTHER, NO_VARS, EXISTS, SERVING = CATEGORIES
+(IMAGES, SIZE, LABELS, NAMES, FILES, OTHER, NO_VARS, EXISTS, DAMAGED, OUTPUT,
+ SERVING) = CATEGORIES  # fmt: skip
 
 
 def api(name, category, call, error, match):
@@ -788,6 +796,123 @@ CASES = [
         ],  # fmt: skip
         "notes.txt' is a file, not a folder",
     ),
+    # === A damaged model file or export ===
+    *[
+        api(
+            f"load-{name}",
+            DAMAGED,
+            lambda env, name=name: models.load_model(env.files[name]),
+            ValueError,
+            f"{name}' cannot be opened as a Keras model.*{reason}",
+        )
+        for name, reason in [
+            ("truncated_weights.keras", "truncated file"),
+            ("foreign.keras", "no item named 'config.json'"),
+            ("unknown_class.keras", "Could not locate class 'NoSuchModel'"),
+        ]
+    ],
+    *[
+        api(
+            f"open-export-{name}",
+            DAMAGED,
+            lambda env, name=name: Client.from_saved_model(env.files[name]),
+            ValueError,
+            f"{name}/1' cannot be loaded .*damaged or truncated.*{reason}",
+        )
+        for name, reason in [
+            ("truncated_pb", "MetaGraphDef|parse"),
+            ("truncated_variables", "Read less bytes"),
+        ]
+    ],
+    *[
+        cli(
+            f"sample-{name}",
+            DAMAGED,
+            lambda env, name=name: ["sample", env.files[name]],
+            "cannot be (opened as a Keras model|loaded)",
+        )
+        for name in [
+            "truncated_weights.keras",
+            "foreign.keras",
+            "unknown_class.keras",
+            "truncated_pb",
+            "truncated_variables",
+        ]
+    ],
+    # === An output path that cannot be written ===
+    api(
+        "grid-onto-a-folder",
+        OUTPUT,
+        lambda env: save_image_grid(env.tmp / "a_folder", _zeros(4, *SHAPE)),
+        IsADirectoryError,
+        "a_folder' is a folder; give the path of a file to write",
+    ),
+    api(
+        "grid-under-a-file",
+        OUTPUT,
+        lambda env: save_image_grid(
+            env.tmp / "a_file" / "grid.png", _zeros(4, *SHAPE)
+        ),
+        FileExistsError,
+        "a_file' is a file, not a folder",
+    ),
+    api(
+        "export-under-a-file",
+        OUTPUT,
+        lambda env: export_saved_model(env.vae, env.tmp / "a_file" / "vae"),
+        FileExistsError,
+        "a_file' is a file, not a folder",
+    ),
+    cli(
+        "sample-onto-a-folder",
+        OUTPUT,
+        lambda env: ["sample", env.files["vae.keras"], "--out", "a_folder"],
+        "'a_folder' is a folder; give the path of a file to write",
+    ),
+    cli(
+        "sample-under-a-file",
+        OUTPUT,
+        lambda env: ["sample", env.files["vae.keras"], "--out", "a_file/x.png"],
+        "a_file' is a file, not a folder",
+    ),
+    cli(
+        "synthesize-onto-a-folder",
+        OUTPUT,
+        lambda env: [
+            "synthesize",
+            env.files["cgan.keras"],
+            "--per-class",
+            "1",
+            "--out",
+            "a_folder",
+        ],  # fmt: skip
+        "'a_folder' is a folder",
+    ),
+    cli(
+        "eval-onto-a-folder",
+        OUTPUT,
+        lambda env: [
+            "eval",
+            env.files["vae.keras"],
+            "--data",
+            "shapes",
+            "--out",
+            "a_folder",
+        ],  # fmt: skip
+        "'a_folder' is a folder",
+    ),
+    cli(
+        "export-under-a-file",
+        OUTPUT,
+        lambda env: ["export", env.files["vae.keras"], "--to", "a_file/vae"],
+        "a_file' is a file, not a folder",
+    ),
+    cli(
+        "train-under-a-file",
+        OUTPUT,
+        lambda env: ["train", "vae", "--out", "a_file/run"],
+        "a_file' is a file, not a folder",
+    ),
     # === A serving request with the wrong width of z ===
     api(
         "generate-z-too-wide",
@@ -921,6 +1046,43 @@ def _write_models(tmp, files, env):
         file.unlink()
     files["empty_variables"] = str(empty_variables)
     env.client = Client.from_saved_model(env.version_dir)
+    _write_damaged(tmp, files, env.version_dir)
+
+
+def _write_damaged(tmp, files, version_dir):
+    """Damaged `.keras` files and exports, and output-path traps."""
+
+    def rewrite(name, change):
+        with (
+            zipfile.ZipFile(tmp / "vae.keras") as source,
+            zipfile.ZipFile(tmp / name, "w") as target,
+        ):
+            for item in source.namelist():
+                content = change(item, source.read(item))
+                if content is not None:
+                    target.writestr(item, content)
+        files[name] = str(tmp / name)
+
+    rewrite(
+        "truncated_weights.keras",
+        lambda item, b: b[: len(b) // 2] if item.endswith(".h5") else b,
+    )
+    rewrite(
+        "unknown_class.keras",
+        lambda item, b: b.replace(b"VAE", b"NoSuchModel"),
+    )
+    with zipfile.ZipFile(tmp / "foreign.keras", "w") as other_tool:
+        other_tool.writestr("weights.bin", b"\0" * 64)
+    files["foreign.keras"] = str(tmp / "foreign.keras")
+    for name, damaged in [
+        ("truncated_pb", "saved_model.pb"),
+        ("truncated_variables", "variables/variables.data-00000-of-00001"),
+    ]:
+        shutil.copytree(version_dir, tmp / name / "1")
+        os.truncate(tmp / name / "1" / damaged, 100)
+        files[name] = str(tmp / name / "1")
+    (tmp / "a_folder").mkdir()
+    (tmp / "a_file").write_text("not a folder")
 
 
 @pytest.fixture(scope="module")
@@ -1010,3 +1172,44 @@ def test_console_script_prints_no_traceback(env):
         f"genimg train: error: The file {bad_file!r} is not a PNG, JPEG, "
         "GIF or BMP image; it is corrupt or of another kind."
     ]
+
+
+def _full_disk(max_bytes):
+    """For a child process: files may grow to `max_bytes` only, and writing
+    past that fails with an error (EFBIG) as on a full disk."""
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+
+    return limit
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "argv, written",
+    [
+        (["sample", "vae.keras", "--num", "64", "--out", "out/grid.png"],
+         "out/grid.png"),
+        (["synthesize", "cgan.keras", "--per-class", "50", "--out",
+          "out/synthetic.npz"], "out/synthetic.npz"),
+    ],
+)  # fmt: skip
+def test_full_disk_is_one_line_and_leaves_nothing_half_written(
+    env, argv, written
+):
+    (env.tmp / "out").mkdir(exist_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_genimg.cli.main", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=env.tmp,
+        preexec_fn=_full_disk(2000),
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"genimg {argv[0]}: error: [Errno {errno.EFBIG}] No room to write "
+        f"{written!r}: File too large"
+    ]
+    assert os.listdir(env.tmp / "out") == []

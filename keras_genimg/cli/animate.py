@@ -3,6 +3,7 @@
 import os
 
 from keras_genimg.cli.arguments import positive_int
+from keras_genimg.utils.paths import check_output_file
 
 
 def add_parser(commands):
@@ -35,6 +36,7 @@ def run(args):
     from keras_genimg.plots import animate_grids
 
     out = args.out or os.path.join(args.run_dir, "samples.gif")
+    check_output_file(out)
     path, frames = animate_grids(
         args.run_dir, out, frame_ms=args.frame_ms, label=not args.no_labels
     )

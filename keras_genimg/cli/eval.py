@@ -8,6 +8,7 @@ import time
 from keras_genimg.cli.arguments import output_beside, positive_int
 from keras_genimg.cli.judge import source_name, trained_on_path
 from keras_genimg.cli.model_source import open_generator
+from keras_genimg.utils.paths import check_output_file
 
 EVAL_FILE = "eval.json"
 GENERATE_CHUNK = 500
@@ -143,6 +144,8 @@ def run(args):
         raise CommandError("give either MODEL or --real-images SOURCE")
     if args.real_range and not args.real_images:
         raise CommandError("--real-range goes with --real-images")
+    out = args.out or output_beside(args.model, EVAL_FILE)
+    check_output_file(out)
     started = time.time()
     extractor, features_info = _open_extractor(args)
     if args.model is not None:
@@ -177,7 +180,6 @@ def run(args):
         seconds=round(time.time() - started, 1),
     )
     print(format_report(report))
-    out = args.out or output_beside(args.model, EVAL_FILE)
     _say_what_is_replaced(out, report)
     _write_json(out, report)
     print(f"Wrote {out}")

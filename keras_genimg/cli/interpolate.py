@@ -3,6 +3,7 @@
 import os
 
 from keras_genimg.cli.arguments import output_beside
+from keras_genimg.utils.paths import check_output_file
 
 
 def add_parser(commands):
@@ -85,6 +86,7 @@ def run(args):
     from keras_genimg.models import load_model
 
     args.out = args.out or output_beside(args.model, "interpolation.png")
+    check_output_file(args.out)
     model = load_model(args.model, compile=False)
     conditional = getattr(model, "num_classes", None) is not None
     if args.label is not None and not conditional:

@@ -210,4 +210,10 @@ def _stderr_file():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as `python -m keras_genimg.cli.main`, this file is `__main__`, and
+    # the commands' `from keras_genimg.cli.main import CommandError` makes a
+    # second module with a second `CommandError`, which this copy's `main`
+    # would not catch: run the one the commands import.
+    from keras_genimg.cli.main import main as imported_main
+
+    sys.exit(imported_main())

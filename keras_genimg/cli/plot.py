@@ -60,12 +60,10 @@ def run(args):
 
 
 def _plot_latent(args, model_path):
-    import keras
-
-    import keras_genimg.models  # noqa: F401  (registers the zoo's classes)
+    from keras_genimg.models import load_model
     from keras_genimg.plots import plot_latent_manifold, plot_latent_scatter
 
-    model = keras.models.load_model(model_path, compile=False)
+    model = load_model(model_path, compile=False)
     if not getattr(model, "is_autoencoder", False):
         return []
     images, labels = _scatter_images(args, model.image_shape)

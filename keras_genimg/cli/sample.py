@@ -1,6 +1,7 @@
 """`genimg sample`: a grid of images from a model file, export or server."""
 
 from keras_genimg.cli.arguments import output_beside, positive_int
+from keras_genimg.utils.paths import check_output_file
 
 
 def add_parser(commands):
@@ -61,12 +62,13 @@ def run(args):
     from keras_genimg.cli.main import CommandError
     from keras_genimg.serving import ServingError
 
+    out = args.out or output_beside(args.path, "samples.png")
+    check_output_file(out)
     seeds = np.arange(args.seed, args.seed + args.num, dtype="int64")
     try:
         images = _sample(args, seeds)
     except ServingError as err:
         raise CommandError(str(err)) from None
-    out = args.out or output_beside(args.path, "samples.png")
     save_image_grid(out, images)
     print(f"Wrote {len(images)} samples to {out}")
 

@@ -1,6 +1,7 @@
 """`genimg synthesize`: a labelled data set drawn from a conditional model."""
 
 from keras_genimg.cli.arguments import positive_int
+from keras_genimg.utils.paths import check_output_file
 
 CHUNK = 256
 
@@ -52,6 +53,7 @@ def run(args):
 
     if (args.path is None) == (args.model is None):
         raise CommandError("Pass the model once: `genimg synthesize MODEL`.")
+    check_output_file(args.out)
     try:
         images, labels = synthesize(
             args.path or args.model, limit_samples(args.per_class), args.seed

@@ -1,6 +1,7 @@
 """`genimg traverse`: sweep latent dimensions, as a PNG and a GIF."""
 
 from keras_genimg.cli.arguments import output_beside
+from keras_genimg.utils.paths import check_output_file
 
 
 def add_parser(commands):
@@ -90,6 +91,7 @@ def run(args):
     if args.steps < 2:
         raise ValueError(f"--steps must be >= 2, got {args.steps}.")
     args.out = args.out or output_beside(args.model, "traversal.png")
+    check_output_file(args.out)
     model = load_model(args.model, compile=False)
     conditional = getattr(model, "num_classes", None) is not None
     if conditional and args.label is None:

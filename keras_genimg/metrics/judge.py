@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from keras_genimg.metrics.extractor import FeatureExtractor
+from keras_genimg.models.saving import open_keras_file
 from keras_genimg.models.trial_limits import limit_fit
 
 FEATURE_LAYER = "features"
@@ -163,4 +164,4 @@ def load_judge(path):
             f"No judge model at {path!r}; train one with "
             "'genimg judge train --data SOURCE --out judge.keras'."
         )
-    return keras.models.load_model(path, compile=False)
+    return open_keras_file(path, compile=False)

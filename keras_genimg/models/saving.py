@@ -30,7 +30,9 @@ def load_model(path, compile=True):
     Raises:
         FileNotFoundError: when there is no such model file.
         ValueError: when the file is not a `.keras` archive (empty or
-            truncated) or holds a model that is not one of the zoo's.
+            truncated), cannot be loaded (damaged weights, a config of
+            unknown classes, an archive of another tool) or holds a model
+            that is not one of the zoo's.
 
     Example:
     >>> import keras_genimg
@@ -47,15 +49,47 @@ def load_model(path, compile=True):
             f"No model at {path!r}: expected a .keras file or a run folder "
             f"holding {MODEL_FILE}."
         )
-    if not zipfile.is_zipfile(path):
-        raise ValueError(
-            f"{path!r} is not a .keras archive: the file is empty or "
-            "truncated (was its save interrupted?)."
-        )
-    model = keras.models.load_model(path, compile=compile)
+    model = open_keras_file(path, compile=compile)
     if not isinstance(model, GenerativeModel):
         raise ValueError(
             f"{path!r} holds a {type(model).__name__}, not a keras_genimg "
             f"model ({', '.join(registry.names())})."
         )
     return model
+
+
+def open_keras_file(path, compile=True):
+    """`keras.models.load_model(path)`, failing in one line naming `path`.
+
+    Args:
+        path: str. A `.keras` file.
+        compile: bool. Whether to restore the optimizers.
+
+    Returns:
+        The model, whatever class it is.
+
+    Raises:
+        ValueError: when the file is not a `.keras` archive or cannot be
+            loaded (damaged weights, a config of unknown classes, an
+            archive of another tool).
+
+    Example:
+    >>> import keras
+    >>> keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]).save(
+    ...     "/tmp/dense.keras")
+    >>> type(open_keras_file("/tmp/dense.keras")).__name__
+    'Sequential'
+    """
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{path!r} is not a .keras archive: the file is empty or "
+            "truncated (was its save interrupted?)."
+        )
+    try:
+        return keras.models.load_model(path, compile=compile)
+    except Exception as err:  # a damaged file can break any loading step
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise ValueError(
+            f"{path!r} cannot be opened as a Keras model (a .keras file of "
+            f"another tool, or damaged?): {reason}"
+        ) from err

@@ -33,9 +33,16 @@ class GraphSession:
         self.graph = tf.Graph()
         self.session = tf.compat.v1.Session(graph=self.graph)
         with self.graph.as_default(), _quiet_tensorflow():
-            self.meta_graph = tf.compat.v1.saved_model.loader.load(
-                self.session, list(tags), self.path
-            )
+            try:
+                self.meta_graph = tf.compat.v1.saved_model.loader.load(
+                    self.session, list(tags), self.path
+                )
+            except (RuntimeError, OSError, tf.errors.OpError) as err:
+                self.session.close()
+                raise ValueError(
+                    f"The SavedModel {self.path!r} cannot be loaded (is it "
+                    f"damaged or truncated?): {_first_reason(err)}"
+                ) from None
         self.signature_defs = dict(self.meta_graph.signature_def)
         self.signatures = signature_table.from_proto(self.signature_defs)
 
@@ -86,6 +93,16 @@ def _check_variables(path):
             f"The SavedModel {path!r} has no variables ({index} is "
             "missing): the export is incomplete. Export the model again."
         )
+
+
+def _first_reason(err):
+    """The first line of a TensorFlow error that says what went wrong
+    (its messages start with "Graph execution error:")."""
+    message = getattr(err, "message", None) or str(err)
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        lines = lines[1:]
+    return lines[0] if lines else type(err).__name__
 
 
 @contextlib.contextmanager

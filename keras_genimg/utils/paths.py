@@ -47,3 +47,25 @@ def check_writable(path):
         raise FileExistsError(f"{existing!r} is a file, not a folder.")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise PermissionError(f"Cannot write into {existing!r}.")
+
+
+def check_output_file(path):
+    """Raises unless a file can be written at `path`.
+
+    Args:
+        path: str or path-like. The file a command will write.
+
+    Raises:
+        IsADirectoryError: when `path` is a folder.
+        FileExistsError: when a folder above it is a file.
+        PermissionError: when its folder cannot be written.
+
+    Example:
+    >>> check_output_file("runs/vae/samples.png")
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"{path!r} is a folder; give the path of a file to write."
+        )
+    check_writable(os.path.dirname(os.path.abspath(path)))
