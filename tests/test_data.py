@@ -2,6 +2,7 @@
 
 import gzip
 import struct
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from keras_genimg.data import (
     render_shapes,
     tfds_source,
 )
+from keras_genimg.data.idx import load_idx
 from keras_genimg.data.shapes import SPLIT_SEEDS
 
 
@@ -431,3 +433,43 @@ def test_pipeline_turns_the_autotuner_off():
     ds = load_images(np.zeros((8, 4, 4, 1), "uint8"), batch_size=4)
     assert ds.options().autotune.enabled is False
     assert ds.repeat().options().autotune.enabled is False
+
+
+def _peak_memory(function):
+    """The most memory Python allocated while `function` ran (bytes)."""
+    tracemalloc.start()
+    try:
+        function()
+    except DataSourceError:
+        pass
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def test_gzip_idx_is_read_no_further_than_its_header_says(tmp_path):
+    # A 1,000-image header, then 200 MB of zeros: about 200 KB gzipped.
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    header = (0x803).to_bytes(4, "big") + b"".join(
+        n.to_bytes(4, "big") for n in (1000, 28, 28)
+    )
+    with gzip.open(path, "wb", compresslevel=9) as f:
+        f.write(header)
+        for _ in range(200):
+            f.write(bytes(1 << 20))
+    assert path.stat().st_size < 1 << 20
+    with pytest.raises(DataSourceError, match="is corrupt.*found more"):
+        load_idx(path)
+    peak = _peak_memory(lambda: load_idx(path))
+    assert peak < 5 * 1000 * 28 * 28, peak  # the header's 784 KB, not 200 MB
+
+
+def test_gzip_idx_header_promising_too_much_is_refused_unread(tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    with gzip.open(path, "wb") as f:
+        f.write((0x803).to_bytes(4, "big"))
+        f.write(b"".join(n.to_bytes(4, "big") for n in (60000, 4096, 4096)))
+        f.write(bytes(1000))
+    with pytest.raises(DataSourceError, match="more than a gzip file of"):
+        load_idx(path)
+    assert _peak_memory(lambda: load_idx(path)) < 1 << 20

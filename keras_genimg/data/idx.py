@@ -17,6 +17,8 @@ from keras_genimg.data.errors import DataSourceError
 
 IMAGES_MAGIC = 0x00000803  # uint8, 3 dimensions.
 LABELS_MAGIC = 0x00000801  # uint8, 1 dimension.
+# Deflate stores at most about 1,032 bytes in one compressed byte.
+MAX_DEFLATE_RATIO = 1032
 
 _IMAGES_RE = re.compile(
     r"^(?P<prefix>.+)-images(?P<sep>[-.])idx3-ubyte(\.gz)?$"
@@ -43,40 +45,58 @@ def read_idx(path, magic):
     ```
     """
     path = Path(path)
-    opener = gzip.open if path.name.endswith(".gz") else open
+    compressed = path.name.endswith(".gz")
+    opener = gzip.open if compressed else open
+    ndim = magic & 0xFF
+    header_size = 4 + 4 * ndim
     try:
         with opener(path, "rb") as f:
-            data = f.read()
+            header = f.read(header_size)
+            dims = _check_header(path, header, magic, header_size)
+            expected = int(np.prod(dims, dtype=np.int64))
+            # Read what the header promises (and one byte more, to tell a
+            # longer file), never more: a small gzip file that inflates
+            # to gigabytes costs no more memory than its header declares.
+            most = path.stat().st_size * MAX_DEFLATE_RATIO
+            if compressed and header_size + expected > most:
+                raise DataSourceError(
+                    f"IDX file {str(path)!r} is corrupt: its header promises "
+                    f"{expected:,} bytes for shape {dims}, more than a gzip "
+                    f"file of {path.stat().st_size:,} bytes can hold."
+                )
+            data = f.read(expected + 1)
     except (OSError, EOFError, zlib.error) as err:
         raise DataSourceError(
             f"IDX file {str(path)!r} could not be read; it is corrupt or "
             f"truncated ({err})."
         ) from err
-    ndim = magic & 0xFF
-    header = 4 + 4 * ndim
-    if len(data) < header:
+    if len(data) != expected:
+        state = "truncated" if len(data) < expected else "corrupt"
+        found = f"{len(data)}" if len(data) < expected else "more"
         raise DataSourceError(
-            f"IDX file {str(path)!r} is truncated: {len(data)} bytes is "
+            f"IDX file {str(path)!r} is {state}: its header promises "
+            f"{expected} bytes of data for shape {dims}, found {found}."
+        )
+    return np.frombuffer(data, np.uint8).reshape(dims)
+
+
+def _check_header(path, header, magic, header_size):
+    """The dimensions an IDX header declares, once it is checked."""
+    if len(header) < header_size:
+        raise DataSourceError(
+            f"IDX file {str(path)!r} is truncated: {len(header)} bytes is "
             "shorter than its header."
         )
-    found = int.from_bytes(data[:4], "big")
+    found = int.from_bytes(header[:4], "big")
     if found != magic:
         raise DataSourceError(
             f"IDX file {str(path)!r} is corrupt or of the wrong kind: magic "
             f"number 0x{found:08x}, expected 0x{magic:08x}."
         )
-    dims = tuple(
-        int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
+    return tuple(
+        int.from_bytes(header[4 + 4 * i : 8 + 4 * i], "big")
+        for i in range(magic & 0xFF)
     )
-    expected = int(np.prod(dims))
-    actual = len(data) - header
-    if actual != expected:
-        state = "truncated" if actual < expected else "corrupt"
-        raise DataSourceError(
-            f"IDX file {str(path)!r} is {state}: its header promises "
-            f"{expected} bytes of data for shape {dims}, found {actual}."
-        )
-    return np.frombuffer(data, np.uint8, offset=header).reshape(dims)
 
 
 def is_idx_dir(path):
