@@ -165,8 +165,10 @@ def tour(out):
         for line, lang, text in blocks(document):
             start = time.perf_counter()
             try:
-                run = run_bash if lang == "bash" else run_python
-                reason = run(text) if lang == "bash" else run(text, namespace)
+                if lang == "bash":
+                    reason = run_bash(text)
+                else:
+                    reason = run_python(text, namespace)
                 status, detail = ("skipped", reason) if reason else ("ran", "")
             except Exception:
                 status, detail = "failed", traceback.format_exc()

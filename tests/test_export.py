@@ -24,6 +24,7 @@ from keras_genimg.export import (
     versions,
     warmup,
 )
+from keras_genimg.export.model_info import model_info
 from keras_genimg.export.verify import serving_rule_errors
 from keras_genimg.serving import signature_table as tables
 
@@ -79,6 +80,27 @@ def test_only_the_inference_networks_are_saved(name, exported):
     assert sum(np.prod(s) for s in saved.values()) == sum(
         np.prod(w.shape) for w in weights
     )
+
+
+@pytest.mark.parametrize("name", sorted(zoo.GOLDEN))
+def test_export_says_what_it_holds(name, exported):
+    model = exported.models[name]
+    info = model_info(exported.paths[name])
+    assert info["model"] == type(model).__name__
+    assert info["image_shape"] == list(model.image_shape)
+    assert info["latent_dim"] == model.latent_dim
+    assert info["num_classes"] == model.num_classes
+    # The steps the served sampler runs, fixed at export.
+    assert info.get("sampling_steps") == getattr(model, "sampling_steps", None)
+
+
+def test_export_records_the_sampling_steps_it_was_given(tmp_path, capsys):
+    model = zoo.build("ddpm")
+    model.save(tmp_path / "ddpm.keras")
+    argv = ["export", str(tmp_path / "ddpm.keras"), "--to",
+            str(tmp_path / "ddpm"), "--sampling-steps", "3"]  # fmt: skip
+    assert main(argv) == 0
+    assert model_info(tmp_path / "ddpm" / "1")["sampling_steps"] == 3
 
 
 @pytest.mark.parametrize("name", sorted(zoo.GOLDEN))

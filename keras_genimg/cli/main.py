@@ -7,7 +7,7 @@ import subprocess
 import sys
 import warnings
 
-from keras_genimg import __version__
+from keras_genimg import __version__, _run_as_genimg_command
 
 BACKENDS = ("jax", "tensorflow", "torch")
 # Commands that write SavedModels, which takes Keras' TensorFlow backend:
@@ -184,7 +184,7 @@ def run_on_backend(backend, argv):
     model was opened on JAX or PyTorch.
     """
     env = dict(os.environ, KERAS_BACKEND=backend)
-    if os.path.basename(sys.argv[0]).startswith("genimg"):
+    if _run_as_genimg_command():
         command = [sys.executable, sys.argv[0]]
     else:
         command = [sys.executable, "-m", "keras_genimg.cli.main"]

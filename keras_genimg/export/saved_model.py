@@ -8,6 +8,7 @@ import warnings
 import keras
 
 from keras_genimg.export import versions
+from keras_genimg.export.model_info import write_model_info
 from keras_genimg.export.signatures import serving_signatures
 from keras_genimg.export.verify import ExportError, verify_export
 from keras_genimg.export.warmup import write_warmup_requests
@@ -24,11 +25,13 @@ ATOL = {"float32": 1e-4, "float16": 2e-2, "bfloat16": 5e-2}
 def export_saved_model(model, base_dir, version=None, warmup=True):
     """Exports a zoo model's inference networks for TF Serving.
 
-    Writes `base_dir/<version>/` with `saved_model.pb`, `variables/` and,
-    unless `warmup=False`, `assets.extra/tf_serving_warmup_requests` (one
-    request per signature). Only the networks used for inference are
-    saved (generator, or encoder and decoder), never the discriminator or
-    the optimizers. The signatures are listed in
+    Writes `base_dir/<version>/` with `saved_model.pb`, `variables/`,
+    `assets.extra/keras_genimg.json` (what the export holds; see
+    `model_info`) and, unless `warmup=False`,
+    `assets.extra/tf_serving_warmup_requests` (one request per signature).
+    Only the networks used for inference are saved (generator, or encoder
+    and decoder), never the discriminator or the optimizers. The
+    signatures are listed in
     `keras_genimg.export.signatures`.
 
     The export is written to a staging directory inside `base_dir` whose
@@ -83,6 +86,7 @@ def export_saved_model(model, base_dir, version=None, warmup=True):
     os.mkdir(staging)
     try:
         write_signatures(signatures, staging)
+        write_model_info(model, staging)
         requests = [
             (name, signature.example_inputs(WARMUP_BATCH_SIZE))
             for name, signature in signatures.items()
