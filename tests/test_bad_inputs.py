@@ -1213,3 +1213,19 @@ def test_full_disk_is_one_line_and_leaves_nothing_half_written(
         f"{written!r}: File too large"
     ]
     assert os.listdir(env.tmp / "out") == []
+
+
+@pytest.mark.slow
+def test_module_entry_point_prints_one_line_too(env):
+    """`python -m keras_genimg.cli.main` (how `genimg` re-runs itself on
+    another backend) reports a command's error as `genimg` does."""
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_genimg.cli.main", "export",
+         "vae.keras", "--to", "a_file/vae"],
+        capture_output=True, text=True, timeout=120, cwd=env.tmp,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"genimg export: error: {str(env.tmp / 'a_file')!r} is a file, not "
+        "a folder."
+    ]

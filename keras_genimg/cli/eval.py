@@ -6,6 +6,7 @@ import sys
 import time
 
 from keras_genimg.cli.arguments import output_beside, positive_int
+from keras_genimg.cli.errors import CommandError
 from keras_genimg.cli.judge import source_name, trained_on_path
 from keras_genimg.cli.model_source import open_generator
 from keras_genimg.utils.paths import check_output_file
@@ -137,7 +138,6 @@ def _range(text):
 
 
 def run(args):
-    from keras_genimg.cli.main import CommandError
     from keras_genimg.metrics import format_report
 
     if (args.model is None) == (args.real_images is None):
@@ -189,7 +189,6 @@ def run(args):
 
 
 def _open_extractor(args):
-    from keras_genimg.cli.main import CommandError
     from keras_genimg.metrics import (
         InceptionWeightsError,
         inception_extractor,

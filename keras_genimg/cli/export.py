@@ -1,6 +1,7 @@
 """`genimg export`: turn a `.keras` model into a TF Serving version."""
 
 from keras_genimg.cli.arguments import positive_int
+from keras_genimg.cli.errors import CommandError
 
 
 def add_parser(commands):
@@ -56,7 +57,6 @@ def _version(text):
 
 
 def run(args):
-    from keras_genimg.cli.main import CommandError
     from keras_genimg.export import ExportError, export_saved_model
     from keras_genimg.models import load_model
 

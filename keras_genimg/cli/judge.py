@@ -3,6 +3,7 @@
 import os
 
 from keras_genimg.cli.arguments import positive_int
+from keras_genimg.cli.errors import CommandError
 
 
 def add_parser(commands):
@@ -84,7 +85,6 @@ def add_parser(commands):
 def run_train(args):
     from keras_genimg.callbacks.atomic_checkpoint import save_model_atomic
     from keras_genimg.callbacks.history_json import write_json_atomic
-    from keras_genimg.cli.main import CommandError
     from keras_genimg.data import load_arrays
     from keras_genimg.metrics import train_judge
 

@@ -3,21 +3,18 @@
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import warnings
 
-from keras_genimg import __version__, _run_as_genimg_command
+from keras_genimg import __version__
+from keras_genimg.cli.backend_process import run_on_backend
+from keras_genimg.cli.errors import CommandError
 
 BACKENDS = ("jax", "tensorflow", "torch")
 # Commands that write SavedModels, which takes Keras' TensorFlow backend:
 # they run on it whatever backend was asked for (a `.keras` file opens on
 # every backend).
 TENSORFLOW_COMMANDS = ("export",)
-
-
-class CommandError(Exception):
-    """An error to report to the user as one line, without a traceback."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -177,43 +174,5 @@ def _running_backend():
     return keras.backend.backend()
 
 
-def run_on_backend(backend, argv):
-    """Runs `genimg argv` in a new process on `backend`; returns its status.
-
-    Example: `genimg export` runs itself on TensorFlow this way when the
-    model was opened on JAX or PyTorch.
-    """
-    env = dict(os.environ, KERAS_BACKEND=backend)
-    if _run_as_genimg_command():
-        command = [sys.executable, sys.argv[0]]
-    else:
-        command = [sys.executable, "-m", "keras_genimg.cli.main"]
-    skip_value = False
-    for arg in argv:
-        if skip_value:
-            skip_value = False
-        elif arg == "--backend":
-            skip_value = True
-        elif not arg.startswith("--backend="):
-            command.append(arg)
-    return subprocess.call(command, env=env, stderr=_stderr_file())
-
-
-def _stderr_file():
-    """`sys.stderr` for a child process when it has a file descriptor
-    (after `hide_native_stderr`, the terminal's copy); else inherit."""
-    try:
-        sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
-    return sys.stderr
-
-
 if __name__ == "__main__":
-    # Run as `python -m keras_genimg.cli.main`, this file is `__main__`, and
-    # the commands' `from keras_genimg.cli.main import CommandError` makes a
-    # second module with a second `CommandError`, which this copy's `main`
-    # would not catch: run the one the commands import.
-    from keras_genimg.cli.main import main as imported_main
-
-    sys.exit(imported_main())
+    sys.exit(main())

@@ -1,6 +1,7 @@
 """`genimg sample`: a grid of images from a model file, export or server."""
 
 from keras_genimg.cli.arguments import output_beside, positive_int
+from keras_genimg.cli.errors import CommandError
 from keras_genimg.utils.paths import check_output_file
 
 
@@ -59,7 +60,6 @@ def run(args):
     import numpy as np
 
     from keras_genimg.callbacks.image_grid import save_image_grid
-    from keras_genimg.cli.main import CommandError
     from keras_genimg.serving import ServingError
 
     out = args.out or output_beside(args.path, "samples.png")
@@ -74,7 +74,6 @@ def run(args):
 
 
 def _sample(args, seeds):
-    from keras_genimg.cli.main import CommandError
     from keras_genimg.cli.model_source import client_generator, open_generator
     from keras_genimg.serving import Client
 

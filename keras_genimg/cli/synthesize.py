@@ -1,6 +1,7 @@
 """`genimg synthesize`: a labelled data set drawn from a conditional model."""
 
 from keras_genimg.cli.arguments import positive_int
+from keras_genimg.cli.errors import CommandError
 from keras_genimg.utils.paths import check_output_file
 
 CHUNK = 256
@@ -46,7 +47,6 @@ def add_parser(commands):
 def run(args):
     import numpy as np
 
-    from keras_genimg.cli.main import CommandError
     from keras_genimg.models.trial_limits import limit_samples
     from keras_genimg.serving import ServingError
     from keras_genimg.utils import atomic_path

@@ -7,6 +7,7 @@ import sys
 import tempfile
 
 from keras_genimg.cli.arguments import model_name, positive_int
+from keras_genimg.cli.errors import CommandError
 from keras_genimg.distribute import STRATEGIES
 from keras_genimg.utils.paths import check_export_dir, check_writable
 from keras_genimg.utils.precision import auto_mixed_precision
@@ -159,7 +160,6 @@ def run(args):
 
     from keras_genimg import distribute, models
     from keras_genimg.cli import run_folder
-    from keras_genimg.cli.main import CommandError
 
     defaults = models.entry(args.model)
     args.epochs = args.epochs or defaults.epochs
@@ -200,7 +200,7 @@ def _train(args, out, defaults, strategy, precision):
 
     from keras_genimg import callbacks, data, distribute, models
     from keras_genimg.cli import resume
-    from keras_genimg.cli.main import CommandError, run_on_backend
+    from keras_genimg.cli.backend_process import run_on_backend
 
     chief = distribute.is_chief(strategy)
     keras.utils.set_random_seed(args.seed)
