@@ -1,5 +1,9 @@
 """The arithmetic of the benchmark scripts, on canned input."""
 
+import argparse
+import re
+import runpy
+import shlex
 import sys
 from pathlib import Path
 
@@ -62,3 +66,47 @@ def test_summarize_sums_timed_kernels_per_step_by_kind():
 def test_summarize_without_end_marker_raises():
     with pytest.raises(RuntimeError, match="no timed steps"):
         step_profile.summarize([step_profile.START], steps=1)
+
+
+# === The benchmark commands the documents print ===
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENTS_WITH_BENCHMARKS = ("benchmarks/RESULTS.md", "README.md")
+
+
+def printed_benchmark_commands():
+    """Every inline `python benchmarks/...` command of the documents,
+    with its line breaks undone."""
+    found = []
+    for document in DOCUMENTS_WITH_BENCHMARKS:
+        text = (ROOT / document).read_text()
+        for span in re.findall(r"`(python\s+benchmarks/[^`]+)`", text):
+            found.append(pytest.param(" ".join(span.split()), id=span[:60]))
+    return found
+
+
+class _Parsed(Exception):
+    """Raised once a benchmark has parsed its arguments."""
+
+
+@pytest.mark.parametrize("command", printed_benchmark_commands())
+def test_printed_benchmark_commands_parse_as_printed(command, monkeypatch):
+    """The benchmarks run for minutes to hours, so the tests do not run
+    them; they run each printed command up to its argument parsing (a
+    renamed or removed option fails here)."""
+    script, *args = shlex.split(command)[1:]
+    assert (ROOT / script).is_file(), script
+    if "ArgumentParser" not in (ROOT / script).read_text():
+        assert args == [], f"{script} takes no arguments"
+        return
+    parse_args = argparse.ArgumentParser.parse_args
+
+    def parse_then_stop(self, args=None, namespace=None):
+        parse_args(self, args, namespace)
+        raise _Parsed
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_then_stop)
+    monkeypatch.setattr(sys, "argv", [script, *args])
+    module = runpy.run_path(str(ROOT / script), run_name="benchmark")
+    with pytest.raises(_Parsed):
+        module["main"]()
