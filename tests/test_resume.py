@@ -32,13 +32,18 @@ def completed_epochs(out):
 
 
 @pytest.mark.slow
-def test_sigterm_stops_training_like_ctrl_c_with_one_line(tmp_path):
+@pytest.mark.parametrize("backend", [[], ["--backend", "jax"]], ids=str)
+def test_sigterm_stops_training_like_ctrl_c_with_one_line(tmp_path, backend):
+    # With --backend, genimg runs the command again in a child process on
+    # that backend: the signal reaches the parent only, which passes it on.
     out = tmp_path / "run"
     command = [sys.executable, "-m", "keras_genimg.cli.main", *ARGS,
-               "--epochs", "50", "--out", str(out)]  # fmt: skip
+               "--epochs", "50", "--out", str(out), *backend]  # fmt: skip
+    environment = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, env=environment,
+    )  # fmt: skip
     deadline = time.monotonic() + 240
     while completed_epochs(out) < 1 and time.monotonic() < deadline:
         assert process.poll() is None, "training ended before the signal"

@@ -2,6 +2,7 @@
 Keras backend (Keras picks its backend once per process)."""
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -27,7 +28,15 @@ def run_on_backend(backend, argv):
             skip_value = True
         elif not arg.startswith("--backend="):
             command.append(arg)
-    return subprocess.call(command, env=env, stderr=_stderr_file())
+    process = subprocess.Popen(command, env=env, stderr=_stderr_file())
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        # A SIGTERM sent to this process alone (a scheduler's) stops the
+        # command too, which then saves its backup as on Ctrl-C.
+        process.send_signal(signal.SIGTERM)
+        process.wait()
+        raise
 
 
 def _stderr_file():

@@ -117,7 +117,12 @@ def main(argv=None):
     if backend is not None and backend != _running_backend():
         # Keras chose its backend when this process imported it: run the
         # command again in a process that starts on the backend asked for.
-        status = run_on_backend(backend, sys.argv[1:] if argv is None else argv)
+        try:
+            status = run_on_backend(
+                backend, sys.argv[1:] if argv is None else argv
+            )
+        except KeyboardInterrupt:
+            status = 130  # The command has said in its line why it stopped.
         if status:
             sys.exit(status)
         return 0
