@@ -80,7 +80,7 @@ def printed_benchmark_commands():
     found = []
     for document in DOCUMENTS_WITH_BENCHMARKS:
         text = (ROOT / document).read_text()
-        for span in re.findall(r"`(python\s+benchmarks/[^`]+)`", text):
+        for span in re.findall(r"`(python\s+benchmarks/\w+\.py[^`]*)`", text):
             found.append(pytest.param(" ".join(span.split()), id=span[:60]))
     return found
 

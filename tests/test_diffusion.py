@@ -152,6 +152,7 @@ def test_stochastic_samplers_are_seeded():
     assert c.shape == a.shape
 
 
+@pytest.mark.slow
 def test_guidance_scale_zero_samples_unconditionally():
     model = tiny(num_classes=3)
     x = np.random.default_rng(3).standard_normal((3, *SHAPE)).astype("f4")

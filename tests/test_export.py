@@ -94,6 +94,7 @@ def test_export_says_what_it_holds(name, exported):
     assert info.get("sampling_steps") == getattr(model, "sampling_steps", None)
 
 
+@pytest.mark.slow
 def test_export_records_the_sampling_steps_it_was_given(tmp_path, capsys):
     model = zoo.build("ddpm")
     model.save(tmp_path / "ddpm.keras")

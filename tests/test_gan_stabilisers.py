@@ -81,6 +81,7 @@ def test_sampling_uses_the_average_and_the_raw_generator_stays():
     ) + len(gan.discriminator.trainable_weights)
 
 
+@pytest.mark.slow
 def test_average_survives_save_and_load(tmp_path):
     gan = small_gan(num_classes=3)
     gan.fit(IMAGES, LABELS, batch_size=16, epochs=1, verbose=0)
@@ -108,6 +109,7 @@ def test_average_survives_save_and_load(tmp_path):
     loaded.use_ema = True
 
 
+@pytest.mark.slow
 def test_wgan_gp_keeps_an_average_too():
     gan = WGANGP(SHAPE, latent_dim=8, filters=8, ema_decay=0.0, seed=0)
     gan.compile()
@@ -175,7 +177,9 @@ def test_gradients_flow_through_sigma():
     np.testing.assert_allclose(grads[0], expected, rtol=1e-3, atol=1e-4)
 
 
-@pytest.mark.parametrize("num_classes", [None, 3])
+@pytest.mark.parametrize(
+    "num_classes", [None, pytest.param(3, marks=pytest.mark.slow)]
+)
 def test_sngan_keeps_spectral_norms_near_one(num_classes):
     gan = models.get(
         "sngan", image_shape=SHAPE, latent_dim=8, filters=8, seed=0,
@@ -286,6 +290,7 @@ def test_policies_are_checked():
         parse_policy("translation,flip", 1)
 
 
+@pytest.mark.slow
 def test_dcgan_trains_with_diff_augment():
     gan = small_gan(diff_augment=True, num_classes=3)
     assert gan.get_config()["diff_augment"] == "translation,cutout"

@@ -184,6 +184,7 @@ def assert_weights_equal(a, b):
         np.testing.assert_array_equal(x, y)
 
 
+@pytest.mark.slow
 def test_backup_keeps_two_epochs_and_resumes_from_the_newest(tmp_path):
     first = fit_until(small_vae(), tmp_path, stop=3)
     assert sorted(os.listdir(tmp_path)) == [
@@ -196,7 +197,9 @@ def test_backup_keeps_two_epochs_and_resumes_from_the_newest(tmp_path):
     assert not tmp_path.exists()  # deleted once fit completes
 
 
-@pytest.mark.parametrize("damage", ["truncate", "empty"])
+@pytest.mark.parametrize(
+    "damage", ["truncate", pytest.param("empty", marks=pytest.mark.slow)]
+)
 def test_unreadable_newest_backup_falls_back_with_one_warning(tmp_path, damage):
     first = fit_until(small_vae(), tmp_path, stop=3)
     newest = tmp_path / "epoch_0003.weights.h5"
@@ -213,6 +216,7 @@ def test_unreadable_newest_backup_falls_back_with_one_warning(tmp_path, damage):
     assert_weights_equal(resumed.weights_at_start, first.weights[2])
 
 
+@pytest.mark.slow
 def test_no_readable_backup_starts_over_and_says_so(tmp_path):
     fit_until(small_vae(), tmp_path, stop=3)
     for path in tmp_path.iterdir():
