@@ -225,7 +225,7 @@ def short_fit(name, out):
     images, labels = data(name, 40)
     batch_size = 10 if name != "wgan_gp" else 20
     backup = out / f"{name}_backup"
-    callbacks = [keras.callbacks.BackupAndRestore(backup)]
+    backup_callbacks = [callbacks.TrainingBackup(backup)]
     model = build(name, seed=3)
     model.compile()
     before = state_snapshot(model)
@@ -233,7 +233,7 @@ def short_fit(name, out):
     try:
         model.fit(images, labels, batch_size=batch_size, epochs=3,
                   shuffle=False, verbose=0,
-                  callbacks=[*callbacks, StopAtEpoch(1)])  # fmt: skip
+                  callbacks=[*backup_callbacks, StopAtEpoch(1)])  # fmt: skip
     except KeyboardInterrupt:
         pass
     after_one = state_snapshot(model)
@@ -270,7 +270,7 @@ def short_fit(name, out):
     resumed.compile()
     resumed_history = resumed.fit(images, labels, batch_size=batch_size,
                                   epochs=3, shuffle=False, verbose=0,
-                                  callbacks=callbacks)  # fmt: skip
+                                  callbacks=backup_callbacks)  # fmt: skip
     return {
         "logs": logs,
         "before": before,
