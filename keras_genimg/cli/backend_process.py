@@ -33,10 +33,13 @@ def run_on_backend(backend, argv):
         return process.wait()
     except KeyboardInterrupt:
         # A SIGTERM sent to this process alone (a scheduler's) stops the
-        # command too, which then saves its backup as on Ctrl-C.
+        # command too, which says so itself, unless the signal killed it
+        # first (then it is said here).
         process.send_signal(signal.SIGTERM)
-        process.wait()
-        raise
+        status = process.wait()
+        if status < 0:
+            raise
+        return status
 
 
 def _stderr_file():

@@ -121,8 +121,8 @@ def main(argv=None):
             status = run_on_backend(
                 backend, sys.argv[1:] if argv is None else argv
             )
-        except KeyboardInterrupt:
-            status = 130  # The command has said in its line why it stopped.
+        except KeyboardInterrupt as interrupt:
+            _exit_interrupted(parser, args, interrupt)
         if status:
             sys.exit(status)
         return 0
@@ -136,14 +136,16 @@ def main(argv=None):
     except TrainingDivergedError as err:
         parser.exit(1, f"genimg {args.command}: error: {err}\n")
     except KeyboardInterrupt as interrupt:
-        resume = ""
-        if args.command == "train":
-            resume = "; run the same command again to resume after the last "
-            resume += "completed epoch"
-        parser.exit(
-            130, f"genimg {args.command}: interrupted{interrupt}{resume}\n"
-        )
+        _exit_interrupted(parser, args, interrupt)
     return 0
+
+
+def _exit_interrupted(parser, args, interrupt):
+    resume = ""
+    if args.command == "train":
+        resume = "; run the same command again to resume after the last "
+        resume += "completed epoch"
+    parser.exit(130, f"genimg {args.command}: interrupted{interrupt}{resume}\n")
 
 
 def _one_line_warning(message, category, *args, **kwargs):

@@ -199,7 +199,7 @@ def _train(args, out, defaults, strategy, precision):
     import keras
 
     from keras_genimg import callbacks, data, distribute, models
-    from keras_genimg.cli import resume
+    from keras_genimg.cli import resume, stop_signals
     from keras_genimg.cli.backend_process import run_on_backend
 
     chief = distribute.is_chief(strategy)
@@ -264,28 +264,31 @@ def _train(args, out, defaults, strategy, precision):
     if done:
         print(f"Resuming {out} after epoch {done} of {args.epochs}")
         resume.skip_shuffles(dataset, done)
-    model.fit(
-        dataset,
-        epochs=args.epochs,
-        verbose=_verbosity(args.verbose),
-        shuffle=False,  # the data set shuffles itself
-        callbacks=[
-            # First, so that no epoch-end save sees a diverged model.
-            callbacks.DivergenceGuard(),
-            # Before HistoryJSON, which then records `sample_diversity`.
-            *monitors,
-            callbacks.SampleGrid(
-                os.path.join(out, "samples"),
-                seed=args.seed,
-                reconstruction_images=fixed_batch,
-                reconstruction_labels=fixed_labels,
-            ),
-            callbacks.AtomicCheckpoint(os.path.join(out, "model.keras")),
-            callbacks.HistoryJSON(os.path.join(out, "history.json")),
-            # Last: an epoch counts as done once all of the above are saved.
-            *([resume.backup_callback(out)] if backup else []),
-        ],
-    )
+    # Ctrl-C or SIGTERM stops training after the step it came in.
+    with stop_signals.stopping_on_signals() as stop_on_signal:
+        model.fit(
+            dataset,
+            epochs=args.epochs,
+            verbose=_verbosity(args.verbose),
+            shuffle=False,  # the data set shuffles itself
+            callbacks=[
+                # First, so that no epoch-end save sees a diverged model.
+                callbacks.DivergenceGuard(),
+                # Before HistoryJSON, which then records `sample_diversity`.
+                *monitors,
+                callbacks.SampleGrid(
+                    os.path.join(out, "samples"),
+                    seed=args.seed,
+                    reconstruction_images=fixed_batch,
+                    reconstruction_labels=fixed_labels,
+                ),
+                callbacks.AtomicCheckpoint(os.path.join(out, "model.keras")),
+                callbacks.HistoryJSON(os.path.join(out, "history.json")),
+                # An epoch counts as done once all of the above are saved.
+                *([resume.backup_callback(out)] if backup else []),
+                stop_on_signal,
+            ],
+        )
     if not chief:
         return
     print(f"Wrote {out}/samples/, {out}/model.keras and {out}/history.json")
