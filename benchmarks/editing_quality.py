@@ -22,7 +22,8 @@ digits, beside its accuracy on the originals and on the corrupted ones.
     pip install -e ".[bench]"   # scikit-image and PyWavelets
     python benchmarks/editing_quality.py [--count 2000] [--epochs-vae 10]
         [--epochs-dcgan 15] [--ddpm runs/ddpm/model.keras]
-        [--json results.json] [--strip benchmarks/editing.png]
+        [--corruptions gaussian:0.5] [--json results.json]
+        [--strip examples/images/mnist_editing.png]
 """
 
 import argparse
@@ -43,6 +44,8 @@ from keras_genimg.metrics import train_judge
 TRAIN = 8000
 MASKS = ("center", "bottom-half", "random:0.5")
 NOISES = ("gaussian:0.3", "gaussian:0.5")
+ALL = MASKS + NOISES
+STRIP_EXAMPLES = 4
 
 
 def train(name, x, epochs):
@@ -114,6 +117,34 @@ def classical_denoise(noisy):
     }
 
 
+def restore(corruption, originals, zoo, report_time=False):
+    """Corrupts `originals` and restores them with every method.
+
+    Returns:
+        A dict method -> images (the originals and corrupted ones first),
+        and a boolean array of the pixels the corruption made unknown.
+    """
+    if corruption in MASKS:
+        mask = editing.make_mask(corruption, originals.shape[1:],
+                                 len(originals), seed=0)  # fmt: skip
+        corrupted = mask * originals + (1 - mask) * 0.5
+        unknown = mask == 0
+        restored = classical_inpaint(corrupted, mask)
+    else:
+        corrupted = editing.corrupt(originals, corruption, seed=0)
+        unknown = np.ones_like(originals, bool)
+        restored = classical_denoise(corrupted)
+    for name, model in zoo.items():
+        start = time.perf_counter()
+        if corruption in MASKS:
+            restored[name] = editing.inpaint(model, corrupted, mask)
+        else:
+            restored[name] = editing.denoise(model, corrupted)
+        if report_time:
+            print(f"  {corruption} {name}: {time.perf_counter() - start:.0f} s")
+    return {"original": originals, "corrupted": corrupted, **restored}, unknown
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(MNIST))
@@ -121,9 +152,17 @@ def main():
     parser.add_argument("--epochs-vae", type=int, default=10)
     parser.add_argument("--epochs-dcgan", type=int, default=15)
     parser.add_argument("--ddpm", help="a trained ddpm .keras file")
+    parser.add_argument(
+        "--corruptions",
+        help=f"comma-separated corruptions to score (default: all of "
+        f"{','.join(ALL)}); the strip shows every one",
+    )
     parser.add_argument("--json", help="write the table to this file")
     parser.add_argument("--strip", help="write example restorations here")
     args = parser.parse_args()
+    chosen = args.corruptions.split(",") if args.corruptions else ALL
+    if set(chosen) - set(ALL):
+        parser.error(f"--corruptions: choose from {','.join(ALL)}")
 
     x, y = load_arrays(args.data, with_labels=True)
     train_x, train_y = x[:TRAIN], y[:TRAIN]
@@ -137,32 +176,13 @@ def main():
     if args.ddpm:
         zoo["ddpm"] = keras.models.load_model(args.ddpm)
 
-    results, strips = {}, []
-    for corruption in MASKS + NOISES:
-        if corruption in MASKS:
-            mask = editing.make_mask(corruption, test_x.shape[1:],
-                                     len(test_x), seed=0)  # fmt: skip
-            corrupted = mask * test_x + (1 - mask) * 0.5
-            unknown = mask == 0
-            restored = classical_inpaint(corrupted, mask)
-        else:
-            corrupted = editing.corrupt(test_x, corruption, seed=0)
-            unknown = np.ones_like(test_x, bool)
-            restored = classical_denoise(corrupted)
-        for name, model in zoo.items():
-            start = time.perf_counter()
-            if corruption in MASKS:
-                restored[name] = editing.inpaint(model, corrupted, mask)
-            else:
-                restored[name] = editing.denoise(model, corrupted)
-            seconds = time.perf_counter() - start
-            print(f"  {corruption} {name}: {seconds:.0f} s")
-        rows = {"original": test_x, "corrupted": corrupted, **restored}
+    results = {}
+    for corruption in chosen:
+        rows, unknown = restore(corruption, test_x, zoo, report_time=True)
         results[corruption] = {
             method: scores(images, test_x, unknown, judge, test_y)
             for method, images in rows.items()
         }
-        strips.append(np.stack([images[:4] for images in rows.values()], 1))
         print(f"\n{corruption}")
         print(f"{'method':14}{'PSNR unk':>10}{'PSNR':>8}{'SSIM unk':>10}"
               f"{'SSIM':>8}{'judge acc':>11}")  # fmt: skip
@@ -174,8 +194,14 @@ def main():
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
     if args.strip:
-        # One row per corruption and example, one column per method
-        # (the inpainting and denoising rows have as many columns).
+        # Every corruption on the first STRIP_EXAMPLES digits, whichever
+        # were scored: one row per corruption and example, one column per
+        # method (the inpainting and denoising rows have as many columns).
+        examples = test_x[:STRIP_EXAMPLES]
+        strips = [
+            np.stack(list(restore(corruption, examples, zoo)[0].values()), 1)
+            for corruption in ALL
+        ]
         width = max(s.shape[1] for s in strips)
         rows = [
             np.concatenate(
