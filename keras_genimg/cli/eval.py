@@ -225,45 +225,8 @@ def _open_extractor(args):
 # === Images and their features ===
 
 
-def load_slice(source, split, data_range, image_shape, labels=True):
-    """Images of a source (a slice of it), with labels when it has them.
-
-    Args:
-        source: a `load_arrays` source.
-        split: str. The split.
-        data_range: `(start, stop, step)` or None (all).
-        image_shape: `(H, W, C)` to convert to, or None (keep).
-        labels: bool. Read the labels when the source has them.
-
-    Returns:
-        `(x, y)`, `y` None without labels.
-    """
-    from keras_genimg.data import DataSourceError, load_arrays
-
-    options = dict(split=split)
-    if image_shape is not None:
-        options.update(image_size=image_shape[:2], channels=image_shape[2])
-    if data_range is not None:
-        options["limit"] = data_range[1]
-    try:
-        x, y = load_arrays(source, with_labels=labels, **options)
-    except DataSourceError as err:
-        if not labels or "has no labels" not in str(err):
-            raise
-        x, y = load_arrays(source, **options)
-    if data_range is not None:
-        start, stop, step = data_range
-        if stop > len(x):
-            raise DataSourceError(
-                f"The range {start}:{stop} ends past the {len(x)} images of "
-                f"{source!r}."
-            )
-        x = x[start:stop:step]
-        y = None if y is None else y[start:stop:step]
-    return x, y
-
-
 def _reference(args, extractor, image_shape):
+    from keras_genimg.data import load_slice
     from keras_genimg.metrics import compute_reference
 
     x, y = load_slice(args.data, args.split, args.data_range, image_shape)
@@ -286,6 +249,8 @@ def _reference(args, extractor, image_shape):
 
 
 def _real_features(args, extractor, reference):
+    from keras_genimg.data import load_slice
+
     x, _ = load_slice(
         args.real_images, args.split, args.real_range, None, False
     )

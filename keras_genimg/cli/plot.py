@@ -87,8 +87,7 @@ def _plot_latent(args, model_path):
 
 def _scatter_images(args, image_shape):
     """Labelled images of the run's data, or `(None, None)` with a note."""
-    from keras_genimg.cli.eval import load_slice
-    from keras_genimg.data import DataSourceError
+    from keras_genimg.data import DataSourceError, load_slice
 
     config = _run_config(args.run_dir)
     source = args.data or config.get("data")

@@ -44,21 +44,18 @@ def add_parser(commands):
     parser.add_argument(
         "--epochs",
         type=positive_int,
-        help="epochs to train (default: 60 for wgan_gp, 10 for the others)",
+        help="epochs to train (default: the model's, as `genimg info` lists)",
     )
     parser.add_argument(
         "--batch-size",
         type=positive_int,
-        help="images per step (default: 64 for vae and cvae, 32 for dcgan "
-        "and cgan, 80 for wgan_gp: 5 critic batches of 16)",
+        help="images per step (default: the model's, as `genimg info` lists)",
     )
     parser.add_argument(
         "--latent-dim",
         type=positive_int,
-        help=(
-            "latent size (default: 16 for vae and cvae, 100 for the GANs; "
-            "ddpm's is its image size)"
-        ),
+        help="latent size (default: the model's, as `genimg info` lists; "
+        "ddpm's is its image size)",
     )
     parser.add_argument(
         "--image-size",
@@ -143,18 +140,6 @@ def add_parser(commands):
     return parser
 
 
-def _num_classes(dataset):
-    """One more than the largest label of a labelled data set, whose
-    labels are checked (folders and TFDS sets are read only here)."""
-    from keras_genimg.data.arrays import check_class_range
-
-    low, high = 0, 0
-    for _, y in dataset.as_numpy_iterator():
-        low, high = min(low, int(y.min())), max(high, int(y.max()))
-    check_class_range(low, high, "The labels")
-    return high + 1
-
-
 def run(args):
     import keras
 
@@ -204,24 +189,25 @@ def _train(args, out, defaults, strategy, precision):
 
     chief = distribute.is_chief(strategy)
     keras.utils.set_random_seed(args.seed)
-    source = dict(
+    # One pass over the source: the training data, its shape and classes,
+    # and a fixed batch of real images (the autoencoders' reconstruction
+    # grids, and the diversity the GANs' samples are compared with).
+    training_data = data.load_dataset(
+        args.data,
         split=args.split,
         image_size=args.image_size,
         channels=args.channels,
+        batch_size=args.batch_size or defaults.batch_size,
+        with_labels=defaults.conditional,
+        seed=args.seed,
         limit=args.limit,
         data_dir=args.data_dir,
+        num_first=max(RECONSTRUCTION_BATCH, DIVERSITY_BATCH),
     )
-    conditional = defaults.conditional
-    dataset = data.load_images(
-        args.data,
-        batch_size=args.batch_size or defaults.batch_size,
-        seed=args.seed,
-        with_labels=conditional,
-        **source,
-    )
-    images_spec = dataset.element_spec[0] if conditional else None
-    image_shape = tuple((images_spec or dataset.element_spec).shape[1:])
-    extra = {"num_classes": _num_classes(dataset)} if conditional else {}
+    dataset = training_data.dataset
+    extra = {}
+    if defaults.conditional:
+        extra["num_classes"] = training_data.num_classes
     latent_dim = args.latent_dim or defaults.latent_dim
     if latent_dim is not None:
         extra["latent_dim"] = latent_dim
@@ -229,7 +215,7 @@ def _train(args, out, defaults, strategy, precision):
     with models.dtype_policy_scope(policy), strategy.scope():
         model = models.get(
             args.model,
-            image_shape=image_shape,
+            image_shape=training_data.image_shape,
             seed=args.seed,
             **extra,
         )
@@ -240,18 +226,14 @@ def _train(args, out, defaults, strategy, precision):
             steps_per_execution=args.steps_per_execution,
         )
 
-    # A fixed batch of real images: the autoencoders' reconstruction grids,
-    # and the diversity the GANs' samples are compared with.
-    autoencoder = model.is_autoencoder
-    count = RECONSTRUCTION_BATCH if autoencoder else DIVERSITY_BATCH
-    source["limit"] = min(args.limit or count, count)
-    fixed_batch, fixed_labels = data.load_arrays(
-        args.data, with_labels=conditional, **source
-    )
-    monitors = []
-    if not autoencoder:
-        monitors = [callbacks.ModeCollapseMonitor(fixed_batch, seed=args.seed)]
-        fixed_batch = fixed_labels = None
+    monitors, fixed_batch, fixed_labels = [], None, None
+    if model.is_autoencoder:
+        fixed_batch = training_data.first_images[:RECONSTRUCTION_BATCH]
+        if defaults.conditional:
+            fixed_labels = training_data.first_labels[:RECONSTRUCTION_BATCH]
+    else:
+        real = training_data.first_images[:DIVERSITY_BATCH]
+        monitors = [callbacks.ModeCollapseMonitor(real, seed=args.seed)]
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "config.json"), "w") as f:
         config = {k: v for k, v in vars(args).items() if k != "run"}

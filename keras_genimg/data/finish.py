@@ -31,45 +31,30 @@ def has_labels(ds):
     return isinstance(ds.element_spec[1], tf.TensorSpec)
 
 
-def finish_dataset(
-    ds,
-    name,
-    batch_size=64,
-    with_labels=False,
-    image_size=None,
-    channels=None,
-    shuffle=True,
-    seed=None,
-    limit=None,
+def decode_dataset(
+    ds, name, with_labels=False, image_size=None, channels=None, limit=None
 ):
-    """Turn a source dataset into batches of float32 images in [0, 1].
+    """The first `limit` examples, each image converted once, cached.
 
-    The order is: take the first `limit` examples, convert each image once
-    (scale, channels, resize) in parallel, cache, shuffle, batch (keeping
-    the remainder), prefetch two batches. tf.data's autotuner is off.
+    The cache is filled by the first iterator that reads to the end and is
+    shared by every iterator of this dataset and of the datasets made from
+    it, so the images are decoded once however often they are read.
 
     Args:
-        ds: tf.data.Dataset. Unbatched `(image, label)` pairs; see the
-            module docstring.
+        ds: tf.data.Dataset. Unbatched `(image, label)` pairs.
         name: str. How to name the source in error messages.
-        batch_size: int. Images per batch. Defaults to 64.
-        with_labels: bool. Yield `(images, labels)` instead of images.
-            Defaults to False.
+        with_labels: bool. Yield `(image, label)` instead of images.
         image_size: tuple `(height, width)` or None. Resize to this size.
-            Defaults to None (keep).
-        channels: int or None. 1 or 3 to convert to grayscale or RGB
-            (dropping any alpha). Defaults to None (keep).
-        shuffle: bool. Shuffle, differently each epoch. Defaults to True.
-        seed: int or None. Shuffle seed. Defaults to None.
+        channels: int or None. 1 or 3 to convert to grayscale or RGB.
         limit: int or None. Keep only the first `limit` examples.
 
     Returns:
-        A batched `tf.data.Dataset`.
+        An unbatched `tf.data.Dataset` of float32 images (and labels).
 
     Example:
 
     ```python
-    ds = finish_dataset(source_ds, "x", batch_size=32, image_size=(28, 28))
+    images = decode_dataset(source_ds, "x", image_size=(28, 28))
     ```
     """
     if with_labels and not has_labels(ds):
@@ -92,12 +77,32 @@ def finish_dataset(
             image = resize(image, image_size)
         return (image, label) if with_labels else image
 
-    ds = ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE).cache()
+    return ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE).cache()
+
+
+def batch_dataset(decoded, batch_size=64, shuffle=True, seed=None):
+    """Shuffles (differently each epoch), batches and prefetches.
+
+    Args:
+        decoded: tf.data.Dataset. From `decode_dataset`.
+        batch_size: int. Images per batch; the last may be smaller.
+        shuffle: bool. Shuffle, in a new order for every iterator.
+        seed: int or None. Shuffle seed.
+
+    Returns:
+        A batched `tf.data.Dataset` with tf.data's autotuner off.
+
+    Example:
+
+    ```python
+    ds = batch_dataset(decode_dataset(source_ds, "x"), 32, seed=0)
+    ```
+    """
     if shuffle:
-        ds = ds.shuffle(
-            _buffer_size(ds), seed=seed, reshuffle_each_iteration=True
+        decoded = decoded.shuffle(
+            _buffer_size(decoded), seed=seed, reshuffle_each_iteration=True
         )
-    ds = ds.batch(batch_size, drop_remainder=False)
+    ds = decoded.batch(batch_size, drop_remainder=False)
     return ds.prefetch(PREFETCH_BATCHES).with_options(_options())
 
 

@@ -1,7 +1,9 @@
-"""`load_images`: one entry point for every image source."""
+"""`load_images`: one entry point for every image source; `load_dataset`
+also reports what the data holds, read in the same pass."""
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,6 +17,9 @@ from keras_genimg.data import (
     tfds_source,
 )
 from keras_genimg.data.errors import DataSourceError
+
+# Images per batch of a pass that reads a whole source.
+PASS_BATCH = 1024
 
 SOURCE_FORMS = (
     "'shapes' (built in, no download); "
@@ -95,22 +100,100 @@ def load_images(
     ds = load_images("mnist", split="test", image_size=32, with_labels=True)
     ```
     """
-    image_size = _check_args(
-        split, image_size, channels, batch_size, limit, seed
-    )
-    ds, name = _open_source(
-        source, split, image_size, channels, limit, data_dir
-    )
-    return finish.finish_dataset(
-        ds,
-        name,
-        batch_size=batch_size,
-        with_labels=with_labels,
-        image_size=image_size,
-        channels=channels,
-        shuffle=shuffle,
-        seed=seed,
-        limit=limit,
+    decoded, _ = _decode(
+        source, split, image_size, channels, batch_size, with_labels,
+        seed, limit, data_dir,
+    )  # fmt: skip
+    return finish.batch_dataset(decoded, batch_size, shuffle, seed)
+
+
+class ImageData(NamedTuple):
+    """A training data set and what it holds, from `load_dataset`.
+
+    Attributes:
+        dataset: the `tf.data.Dataset` of batches, as `load_images` makes.
+        image_shape: `(height, width, channels)` of every image.
+        num_images: int. How many images the data set holds.
+        num_classes: int or None. One more than the largest label, when
+            the data set yields labels.
+        first_images: float32 array of the first images in source order.
+        first_labels: int32 array of their labels, or None.
+    """
+
+    dataset: object
+    image_shape: tuple
+    num_images: int
+    num_classes: int | None
+    first_images: np.ndarray
+    first_labels: np.ndarray | None
+
+
+def load_dataset(
+    source,
+    split="train",
+    image_size=None,
+    channels=None,
+    batch_size=64,
+    with_labels=False,
+    shuffle=True,
+    seed=None,
+    limit=None,
+    data_dir=None,
+    num_first=64,
+):
+    """`load_images`, with what the data holds, in one pass over it.
+
+    The source is opened and decoded once: a first pass over the decoded
+    images fills the pipeline's cache and, on the way, measures the image
+    shape, counts the images and classes (checking every label) and keeps
+    the first `num_first` images, e.g. for fixed sample grids. Training
+    then reads the images from memory.
+
+    Args:
+        source: See `load_images`.
+        split, image_size, channels, batch_size, with_labels, shuffle,
+            seed, limit, data_dir: See `load_images`.
+        num_first: int. How many of the first images to keep. Defaults
+            to 64.
+
+    Returns:
+        An `ImageData`.
+
+    Raises:
+        DataSourceError: as `load_images`, or the source holds no images
+            or a label outside [0, 10,000).
+
+    Example:
+
+    ```python
+    data = load_dataset("shapes", batch_size=32, with_labels=True, seed=0)
+    data.image_shape, data.num_classes  # (32, 32, 1), 5
+    ```
+    """
+    decoded, name = _decode(
+        source, split, image_size, channels, batch_size, with_labels,
+        seed, limit, data_dir,
+    )  # fmt: skip
+    images, labels, count, low, high = [], [], 0, 0, 0
+    for batch in decoded.batch(PASS_BATCH).as_numpy_iterator():
+        x, y = batch if with_labels else (batch, None)
+        if count < num_first:
+            images.append(x[: num_first - count])
+            labels.append(None if y is None else y[: num_first - count])
+        if y is not None:
+            low, high = min(low, int(y.min())), max(high, int(y.max()))
+        count += len(x)
+    if not count:
+        raise DataSourceError(f"The source {name} holds no images.")
+    if with_labels:
+        arrays.check_class_range(low, high, f"The labels of {name}")
+    return ImageData(
+        dataset=finish.batch_dataset(decoded, batch_size, shuffle, seed),
+        image_shape=tuple(int(d) for d in images[0].shape[1:]),
+        num_images=count,
+        num_classes=high + 1 if with_labels else None,
+        first_images=np.concatenate(images),
+        first_labels=np.concatenate(labels) if with_labels else None,
     )
 
 
@@ -153,7 +236,7 @@ def load_arrays(
         split=split,
         image_size=image_size,
         channels=channels,
-        batch_size=1024,
+        batch_size=PASS_BATCH,
         with_labels=with_labels,
         shuffle=False,
         limit=limit,
@@ -166,6 +249,80 @@ def load_arrays(
         return np.concatenate(batches), None
     x, y = zip(*batches)
     return np.concatenate(x), np.concatenate(y)
+
+
+def load_slice(
+    source,
+    split="train",
+    data_range=None,
+    image_shape=None,
+    labels=True,
+    data_dir=None,
+):
+    """Images of a source, or a slice of them, shaped as a model needs.
+
+    Args:
+        source: See `load_images`.
+        split: str. The split. Defaults to `"train"`.
+        data_range: `(start, stop, step)` of the images to keep, in source
+            order, or None (all). Only the first `stop` images are read.
+        image_shape: `(height, width, channels)` to convert the images to
+            (a model's `image_shape`), or None (keep).
+        labels: bool. Read the labels when the source has them. Defaults
+            to True.
+        data_dir: str or None. See `load_images`.
+
+    Returns:
+        `(x, y)` as `load_arrays` returns, `y` None without labels.
+
+    Raises:
+        DataSourceError: as `load_arrays`, or the range ends past the
+            source's last image.
+
+    Example:
+
+    ```python
+    x, y = load_slice("shapes", "test", (0, 1000, 2), image_shape=(28, 28, 1))
+    ```
+    """
+    options = dict(split=split, data_dir=data_dir)
+    if image_shape is not None:
+        options.update(image_size=image_shape[:2], channels=image_shape[2])
+    if data_range is not None:
+        options["limit"] = data_range[1]
+    try:
+        x, y = load_arrays(source, with_labels=labels, **options)
+    except DataSourceError as err:
+        if not labels or "has no labels" not in str(err):
+            raise
+        x, y = load_arrays(source, **options)
+    if data_range is not None:
+        start, stop, step = data_range
+        if stop > len(x):
+            raise DataSourceError(
+                f"The range {start}:{stop} ends past the {len(x)} images of "
+                f"{source!r}."
+            )
+        x = x[start:stop:step]
+        y = None if y is None else y[start:stop:step]
+    return x, y
+
+
+def _decode(
+    source, split, image_size, channels, batch_size, with_labels, seed,
+    limit, data_dir,
+):  # fmt: skip
+    """Checks the arguments, opens the source and decodes it (cached)."""
+    image_size = _check_args(
+        split, image_size, channels, batch_size, limit, seed
+    )
+    ds, name = _open_source(
+        source, split, image_size, channels, limit, data_dir
+    )
+    decoded = finish.decode_dataset(
+        ds, name, with_labels, image_size, channels, limit
+    )
+    return decoded, name
 
 
 def _check_args(split, image_size, channels, batch_size, limit, seed):
