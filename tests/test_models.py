@@ -60,9 +60,24 @@ def test_unsupported_image_shape_is_a_clear_error(shape):
 
 
 def test_spatial_plan_of_supported_sizes():
-    assert networks.spatial_plan((28, 28, 1)) == (7, 7, 2)
-    assert networks.spatial_plan((32, 32, 3)) == (4, 4, 3)
-    assert networks.spatial_plan((64, 64, 3)) == (4, 4, 4)
+    assert networks.spatial_plan((28, 28, 1)) == ((28, 28, 1), 7, 7, 2)
+    assert networks.spatial_plan((32, 32, 3)) == ((32, 32, 3), 4, 4, 3)
+    assert networks.spatial_plan((64, 64, 3)) == ((64, 64, 3), 4, 4, 4)
+
+
+@pytest.mark.parametrize("name", models.names())
+def test_a_model_checks_its_image_shape_once(name, monkeypatch):
+    calls = []
+    validate = networks.validate_image_shape
+
+    def counted(image_shape):
+        calls.append(image_shape)
+        return validate(image_shape)
+
+    monkeypatch.setattr(networks, "validate_image_shape", counted)
+    model = models.get(name, image_shape=[16, 16, 1], filters=8)
+    assert calls == [[16, 16, 1]]
+    assert model.image_shape == (16, 16, 1)
 
 
 @pytest.mark.parametrize("model_class", [VAE, DCGAN])

@@ -22,7 +22,7 @@ from keras_genimg.models.networks import (
     _vae_decoder_layers,
     _vae_encoder_layers,
     normalized,
-    validate_image_shape,
+    spatial_plan,
 )
 
 
@@ -90,7 +90,8 @@ def build_conditional_generator(
     2015).
 
     Args:
-        image_shape: tuple. `(H, W, C)` of the generated images.
+        image_shape: tuple `(H, W, C)` of the generated images,
+            or its `SpatialPlan`.
         latent_dim: int. Size of the latent vector.
         num_classes: int. Number of classes.
         filters: int. Filters of the last hidden layer; each level below
@@ -101,12 +102,12 @@ def build_conditional_generator(
         A `keras.Model` from `[(batch, latent_dim), (batch,)]` to
         `(batch, H, W, C)`.
     """
-    image_shape = validate_image_shape(image_shape)
+    plan = spatial_plan(image_shape)
     z, label = keras.Input((latent_dim,), name="z"), _label_input()
     x = layers.Concatenate()([z, _one_hot(label, num_classes)])
-    x = _dcgan_base_grid(x, image_shape, filters)
+    x = _dcgan_base_grid(x, plan, filters)
     x = LabelMaps(num_classes)([x, label])
-    images = _dcgan_upsampling(x, image_shape, filters)
+    images = _dcgan_upsampling(x, plan, filters)
     return keras.Model([z, label], images, name=name)
 
 
@@ -121,7 +122,8 @@ def build_projection_discriminator(
     moves the logit through its inner product with the image's features.
 
     Args:
-        image_shape: tuple. `(H, W, C)` of the input images, in [-1, 1].
+        image_shape: tuple `(H, W, C)` of the input images, in [-1, 1],
+            or its `SpatialPlan`.
         num_classes: int. Number of classes.
         filters: int. Filters of the first convolution; each level doubles
             them (capped at 512).
@@ -134,11 +136,9 @@ def build_projection_discriminator(
         A `keras.Model` from `[(batch, H, W, C), (batch,)]` to `(batch, 1)`
         float32 logits.
     """
-    image_shape = validate_image_shape(image_shape)
-    images, label = keras.Input(image_shape, name="images"), _label_input()
-    x = _dcgan_downsampling(
-        images, image_shape, filters, spectral_norm=spectral_norm
-    )
+    plan = spatial_plan(image_shape)
+    images, label = keras.Input(plan.image_shape, name="images"), _label_input()
+    x = _dcgan_downsampling(images, plan, filters, spectral_norm=spectral_norm)
     features = layers.Flatten(name="features")(x)
     unconditional = normalized(layers.Dense(1, dtype="float32"), spectral_norm)(
         features
@@ -167,7 +167,8 @@ def build_conditional_encoder(
     channels (`LabelMaps`), then the VAE encoder's convolutions follow.
 
     Args:
-        image_shape: tuple. `(H, W, C)` of the input images, in [0, 1].
+        image_shape: tuple `(H, W, C)` of the input images, in [0, 1],
+            or its `SpatialPlan`.
         latent_dim: int. Size of the latent space.
         num_classes: int. Number of classes.
         filters: int. Filters of the first convolution; each level doubles
@@ -178,10 +179,10 @@ def build_conditional_encoder(
         A `keras.Model` from `[(batch, H, W, C), (batch,)]` to two
         `(batch, latent_dim)` tensors.
     """
-    image_shape = validate_image_shape(image_shape)
-    images, label = keras.Input(image_shape, name="images"), _label_input()
+    plan = spatial_plan(image_shape)
+    images, label = keras.Input(plan.image_shape, name="images"), _label_input()
     x = LabelMaps(num_classes)([images, label])
-    z_mean, z_log_var = _vae_encoder_layers(x, image_shape, latent_dim, filters)
+    z_mean, z_log_var = _vae_encoder_layers(x, plan, latent_dim, filters)
     return keras.Model([images, label], [z_mean, z_log_var], name=name)
 
 
@@ -194,7 +195,8 @@ def build_conditional_decoder(
     decoder's layers follow; `sigmoid(logits)` is the image in [0, 1].
 
     Args:
-        image_shape: tuple. `(H, W, C)` of the decoded images.
+        image_shape: tuple `(H, W, C)` of the decoded images,
+            or its `SpatialPlan`.
         latent_dim: int. Size of the latent space.
         num_classes: int. Number of classes.
         filters: int. Filters of the last hidden layer; each level below
@@ -205,10 +207,10 @@ def build_conditional_decoder(
         A `keras.Model` from `[(batch, latent_dim), (batch,)]` to
         `(batch, H, W, C)` logits.
     """
-    image_shape = validate_image_shape(image_shape)
+    plan = spatial_plan(image_shape)
     z, label = keras.Input((latent_dim,), name="z"), _label_input()
     x = layers.Concatenate()([z, _one_hot(label, num_classes)])
-    logits = _vae_decoder_layers(x, image_shape, filters)
+    logits = _vae_decoder_layers(x, plan, filters)
     return keras.Model([z, label], logits, name=name)
 
 
@@ -220,7 +222,8 @@ def build_wgan_critic(image_shape, filters=64, name="critic"):
     break (Gulrajani et al., 2017).
 
     Args:
-        image_shape: tuple. `(H, W, C)` of the input images.
+        image_shape: tuple `(H, W, C)` of the input images,
+            or its `SpatialPlan`.
         filters: int. Filters of the first convolution; each level doubles
             them (capped at 512).
         name: str. Name of the returned model.
@@ -229,9 +232,9 @@ def build_wgan_critic(image_shape, filters=64, name="critic"):
         A `keras.Model` from `(batch, H, W, C)` to `(batch, 1)` float32
         scores.
     """
-    image_shape = validate_image_shape(image_shape)
-    images = keras.Input(image_shape, name="images")
-    x = _dcgan_downsampling(images, image_shape, filters, batch_norm=False)
+    plan = spatial_plan(image_shape)
+    images = keras.Input(plan.image_shape, name="images")
+    x = _dcgan_downsampling(images, plan, filters, batch_norm=False)
     x = layers.Flatten()(x)
     scores = layers.Dense(1, dtype="float32", name="scores")(x)
     return keras.Model(images, scores, name=name)

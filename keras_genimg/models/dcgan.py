@@ -140,7 +140,7 @@ class DCGAN(AdversarialModel):
             if self.is_conditional:
                 self.generator = (
                     conditional_networks.build_conditional_generator(
-                        self.image_shape,
+                        self.spatial_plan,
                         self.latent_dim,
                         self.num_classes,
                         self.filters,
@@ -148,7 +148,7 @@ class DCGAN(AdversarialModel):
                 )
                 self.discriminator = (
                     conditional_networks.build_projection_discriminator(
-                        self.image_shape,
+                        self.spatial_plan,
                         self.num_classes,
                         self.filters,
                         spectral_norm=self.spectral_norm,
@@ -156,10 +156,10 @@ class DCGAN(AdversarialModel):
                 )
             else:
                 self.generator = networks.build_dcgan_generator(
-                    self.image_shape, self.latent_dim, self.filters
+                    self.spatial_plan, self.latent_dim, self.filters
                 )
                 self.discriminator = networks.build_dcgan_discriminator(
-                    self.image_shape,
+                    self.spatial_plan,
                     self.filters,
                     spectral_norm=self.spectral_norm,
                 )

@@ -110,15 +110,15 @@ class DiffusionModel(GenerativeModel):
         seed=None,
         **kwargs,
     ):
-        image_shape = unet.check_unet_levels(image_shape, channel_multipliers)
-        pixels = int(np.prod(image_shape))
+        plan = unet.check_unet_levels(image_shape, channel_multipliers)
+        pixels = int(np.prod(plan.image_shape))
         if latent_dim is not None and latent_dim != pixels:
             raise ValueError(
                 f"A diffusion model's latent vector is its initial noise, "
-                f"{pixels} values for images {image_shape}. Received "
+                f"{pixels} values for images {plan.image_shape}. Received "
                 f"latent_dim={latent_dim!r}."
             )
-        super().__init__(image_shape, pixels, num_classes, seed, **kwargs)
+        super().__init__(plan, pixels, num_classes, seed, **kwargs)
         if _check_count("filters", filters) % unet.GROUPS:
             raise ValueError(
                 f"`filters` must be a multiple of {unet.GROUPS} (GroupNorm "
@@ -155,7 +155,7 @@ class DiffusionModel(GenerativeModel):
         # === Layers ===
         with self.policy_scope():
             self.network = unet.build_unet(
-                self.image_shape,
+                self.spatial_plan,
                 self.filters,
                 self.channel_multipliers,
                 self.num_res_blocks,

@@ -8,7 +8,7 @@ import numpy as np
 from keras import ops
 
 from keras_genimg.models import backend
-from keras_genimg.models.networks import validate_image_shape
+from keras_genimg.models.networks import spatial_plan
 from keras_genimg.models.replicas import (
     ReplicaSeedGenerator,
     scale_loss_for_replicas,
@@ -55,7 +55,9 @@ class GenerativeModel(backend.Trainer, keras.Model):
         self, image_shape, latent_dim, num_classes=None, seed=None, **kwargs
     ):
         super().__init__(**kwargs)
-        self.image_shape = validate_image_shape(image_shape)
+        # Checked once here; the networks are built from this plan.
+        self.spatial_plan = spatial_plan(image_shape)
+        self.image_shape = self.spatial_plan.image_shape
         if not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
             raise ValueError(
                 f"`latent_dim` must be a positive int. Received: {latent_dim!r}"

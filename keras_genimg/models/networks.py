@@ -7,6 +7,8 @@ encoders and discriminators downsample along that plan and decoders and
 generators upsample back along it.
 """
 
+from typing import NamedTuple
+
 import keras
 from keras import layers
 
@@ -66,18 +68,51 @@ def _num_levels(size):
     return levels
 
 
+class SpatialPlan(NamedTuple):
+    """How a network of the zoo walks between an image and its base grid.
+
+    Attributes:
+        image_shape: tuple `(height, width, channels)`, checked.
+        base_height: int. Height of the base grid.
+        base_width: int. Width of the base grid.
+        num_levels: int. Times the image is halved down to the base grid.
+    """
+
+    image_shape: tuple
+    base_height: int
+    base_width: int
+    num_levels: int
+
+
 def spatial_plan(image_shape):
-    """Returns `(base_height, base_width, num_levels)` for an image shape.
+    """The `SpatialPlan` of an image shape, checked once.
+
+    Every builder takes an image shape or its plan: a model computes the
+    plan once and hands it to each of its networks.
+
+    Args:
+        image_shape: tuple `(H, W, C)`, or a `SpatialPlan` (returned as it
+            is).
+
+    Returns:
+        A `SpatialPlan`.
+
+    Raises:
+        ValueError: as `validate_image_shape`.
 
     Example:
-    >>> spatial_plan((28, 28, 1))
+    >>> plan = spatial_plan((28, 28, 1))
+    >>> plan.base_height, plan.base_width, plan.num_levels
     (7, 7, 2)
-    >>> spatial_plan((64, 64, 3))
+    >>> spatial_plan((64, 64, 3))[1:]
     (4, 4, 4)
     """
-    height, width, _ = validate_image_shape(image_shape)
+    if isinstance(image_shape, SpatialPlan):
+        return image_shape
+    shape = validate_image_shape(image_shape)
+    height, width, _ = shape
     levels = _num_levels(height)
-    return height >> levels, width >> levels, levels
+    return SpatialPlan(shape, height >> levels, width >> levels, levels)
 
 
 def _filters_at(level, filters):
@@ -94,7 +129,8 @@ def build_dcgan_generator(
     convolutions with BatchNorm and ReLU, as in Radford et al. (2015).
 
     Args:
-        image_shape: tuple. `(H, W, C)` of the generated images.
+        image_shape: tuple `(H, W, C)` of the generated images, or its
+            `SpatialPlan`.
         latent_dim: int. Size of the latent vector.
         filters: int. Filters of the last hidden layer; each level below
             doubles them (capped at 512).
@@ -103,10 +139,10 @@ def build_dcgan_generator(
     Returns:
         A `keras.Model` from `(batch, latent_dim)` to `(batch, H, W, C)`.
     """
-    image_shape = validate_image_shape(image_shape)
+    plan = spatial_plan(image_shape)
     z = keras.Input((latent_dim,), name="z")
-    x = _dcgan_base_grid(z, image_shape, filters)
-    images = _dcgan_upsampling(x, image_shape, filters)
+    x = _dcgan_base_grid(z, plan, filters)
+    images = _dcgan_upsampling(x, plan, filters)
     return keras.Model(z, images, name=name)
 
 
@@ -121,7 +157,8 @@ def build_dcgan_discriminator(
     BatchNorm, as in SNGAN (Miyato et al., 2018).
 
     Args:
-        image_shape: tuple. `(H, W, C)` of the input images.
+        image_shape: tuple `(H, W, C)` of the input images, or its
+            `SpatialPlan`.
         filters: int. Filters of the first convolution; each level doubles
             them (capped at 512).
         spectral_norm: bool. Normalize every layer spectrally instead of
@@ -131,11 +168,9 @@ def build_dcgan_discriminator(
     Returns:
         A `keras.Model` from `(batch, H, W, C)` to `(batch, 1)` logits.
     """
-    image_shape = validate_image_shape(image_shape)
-    images = keras.Input(image_shape, name="images")
-    x = _dcgan_downsampling(
-        images, image_shape, filters, spectral_norm=spectral_norm
-    )
+    plan = spatial_plan(image_shape)
+    images = keras.Input(plan.image_shape, name="images")
+    x = _dcgan_downsampling(images, plan, filters, spectral_norm=spectral_norm)
     x = layers.Flatten()(x)
     logits = normalized(
         layers.Dense(1, dtype="float32", name="logits"), spectral_norm
@@ -164,7 +199,8 @@ def build_vae_encoder(image_shape, latent_dim, filters=32, name="encoder"):
     """VAE encoder: image in [0, 1] -> `[z_mean, z_log_var]`.
 
     Args:
-        image_shape: tuple. `(H, W, C)` of the input images.
+        image_shape: tuple `(H, W, C)` of the input images, or its
+            `SpatialPlan`.
         latent_dim: int. Size of the latent space.
         filters: int. Filters of the first convolution; each level doubles
             them (capped at 512).
@@ -174,11 +210,9 @@ def build_vae_encoder(image_shape, latent_dim, filters=32, name="encoder"):
         A `keras.Model` from `(batch, H, W, C)` to two `(batch, latent_dim)`
         tensors.
     """
-    image_shape = validate_image_shape(image_shape)
-    images = keras.Input(image_shape, name="images")
-    z_mean, z_log_var = _vae_encoder_layers(
-        images, image_shape, latent_dim, filters
-    )
+    plan = spatial_plan(image_shape)
+    images = keras.Input(plan.image_shape, name="images")
+    z_mean, z_log_var = _vae_encoder_layers(images, plan, latent_dim, filters)
     return keras.Model(images, [z_mean, z_log_var], name=name)
 
 
@@ -189,7 +223,8 @@ def build_vae_decoder(image_shape, latent_dim, filters=32, name="decoder"):
     decoded image in [0, 1].
 
     Args:
-        image_shape: tuple. `(H, W, C)` of the decoded images.
+        image_shape: tuple `(H, W, C)` of the decoded images, or its
+            `SpatialPlan`.
         latent_dim: int. Size of the latent space.
         filters: int. Filters of the last hidden layer; each level below
             doubles them (capped at 512).
@@ -198,29 +233,29 @@ def build_vae_decoder(image_shape, latent_dim, filters=32, name="decoder"):
     Returns:
         A `keras.Model` from `(batch, latent_dim)` to `(batch, H, W, C)`.
     """
-    image_shape = validate_image_shape(image_shape)
+    plan = spatial_plan(image_shape)
     z = keras.Input((latent_dim,), name="z")
-    logits = _vae_decoder_layers(z, image_shape, filters)
+    logits = _vae_decoder_layers(z, plan, filters)
     return keras.Model(z, logits, name=name)
 
 
 # === Building blocks, shared with `conditional_networks` ===
 
 
-def _dcgan_base_grid(x, image_shape, filters):
+def _dcgan_base_grid(x, plan, filters):
     """DCGAN generator's start: dense projection of `x` to the base grid.
 
     Args:
         x: tensor `(batch, features)`, the latent vector (with the one-hot
             label, for a conditional generator).
-        image_shape: tuple. `(H, W, C)` of the generated images.
+        plan: `SpatialPlan` of the generated images.
         filters: int. Filters of the generator's last hidden layer.
 
     Returns:
         The base grid `(batch, base_h, base_w, channels)`, after BatchNorm
         and ReLU.
     """
-    base_h, base_w, levels = spatial_plan(image_shape)
+    _, base_h, base_w, levels = plan
     x = layers.Dense(
         base_h * base_w * _filters_at(levels, filters), use_bias=False
     )(x)
@@ -229,18 +264,18 @@ def _dcgan_base_grid(x, image_shape, filters):
     return layers.ReLU()(x)
 
 
-def _dcgan_upsampling(x, image_shape, filters):
+def _dcgan_upsampling(x, plan, filters):
     """DCGAN generator's rest: base grid -> image in [-1, 1] (tanh).
 
     Args:
         x: the base grid, from `_dcgan_base_grid`.
-        image_shape: tuple. `(H, W, C)` of the generated images.
+        plan: `SpatialPlan` of the generated images.
         filters: int. Filters of the last hidden layer.
 
     Returns:
         The float32 images `(batch, H, W, C)`.
     """
-    _, _, levels = spatial_plan(image_shape)
+    levels = plan.num_levels
     for level in reversed(range(1, levels)):
         x = Conv2DTranspose(
             _filters_at(level - 1, filters),
@@ -251,18 +286,17 @@ def _dcgan_upsampling(x, image_shape, filters):
         )(x)
         x = BatchNormalization()(x)
         x = layers.ReLU()(x)
-    x = Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same")(x)
+    channels = plan.image_shape[-1]
+    x = Conv2DTranspose(channels, 4, strides=2, padding="same")(x)
     return layers.Activation("tanh", dtype="float32", name="images")(x)
 
 
-def _dcgan_downsampling(
-    x, image_shape, filters, batch_norm=True, spectral_norm=False
-):
+def _dcgan_downsampling(x, plan, filters, batch_norm=True, spectral_norm=False):
     """Stride-2 convolutions with LeakyReLU(0.2) down to the base grid.
 
     Args:
         x: images `(batch, H, W, C)` in [-1, 1].
-        image_shape: tuple. `(H, W, C)` of the images.
+        plan: `SpatialPlan` of the images.
         filters: int. Filters of the first convolution.
         batch_norm: bool. Whether BatchNorm follows every convolution but
             the first (the DCGAN discriminator); a convolution followed by
@@ -273,8 +307,7 @@ def _dcgan_downsampling(
     Returns:
         The feature map on the base grid.
     """
-    _, _, levels = spatial_plan(image_shape)
-    for level in range(levels):
+    for level in range(plan.num_levels):
         batch_normalized = batch_norm and not spectral_norm and level > 0
         convolution = Conv2D(
             _filters_at(level, filters),
@@ -290,20 +323,20 @@ def _dcgan_downsampling(
     return x
 
 
-def _vae_encoder_layers(x, image_shape, latent_dim, filters):
+def _vae_encoder_layers(x, plan, latent_dim, filters):
     """VAE encoder's layers: image features -> `z_mean, z_log_var`.
 
     Args:
         x: images `(batch, H, W, C)` (with label maps, for a conditional
             encoder).
-        image_shape: tuple. `(H, W, C)` of the images.
+        plan: `SpatialPlan` of the images.
         latent_dim: int. Size of the latent space.
         filters: int. Filters of the first convolution.
 
     Returns:
         Two float32 tensors `(batch, latent_dim)`.
     """
-    _, _, levels = spatial_plan(image_shape)
+    levels = plan.num_levels
     for level in range(levels):
         x = Conv2D(
             _filters_at(level, filters),
@@ -319,19 +352,19 @@ def _vae_encoder_layers(x, image_shape, latent_dim, filters):
     return z_mean, z_log_var
 
 
-def _vae_decoder_layers(x, image_shape, filters):
+def _vae_decoder_layers(x, plan, filters):
     """VAE decoder's layers: latent vector -> per-pixel logits.
 
     Args:
         x: tensor `(batch, features)`, the latent vector (with the one-hot
             label, for a conditional decoder).
-        image_shape: tuple. `(H, W, C)` of the decoded images.
+        plan: `SpatialPlan` of the decoded images.
         filters: int. Filters of the last hidden layer.
 
     Returns:
         The float32 logits `(batch, H, W, C)`.
     """
-    base_h, base_w, levels = spatial_plan(image_shape)
+    _, base_h, base_w, levels = plan
     top_filters = _filters_at(levels - 1, filters)
     x = layers.Dense(base_h * base_w * top_filters, activation="relu")(x)
     x = layers.Reshape((base_h, base_w, top_filters))(x)
@@ -344,5 +377,5 @@ def _vae_decoder_layers(x, image_shape, filters):
             activation="relu",
         )(x)
     return Conv2D(
-        image_shape[-1], 3, padding="same", dtype="float32", name="logits"
+        plan.image_shape[-1], 3, padding="same", dtype="float32", name="logits"
     )(x)

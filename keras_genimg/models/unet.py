@@ -13,7 +13,7 @@ import keras
 from keras import layers, ops
 
 from keras_genimg.models.convolutions import Conv2D
-from keras_genimg.models.networks import validate_image_shape
+from keras_genimg.models.networks import spatial_plan
 
 GROUPS = 8
 
@@ -60,10 +60,15 @@ class TimestepEmbedding(layers.Layer):
 def check_unet_levels(image_shape, channel_multipliers):
     """Checks that the image halves once per level after the first.
 
+    Args:
+        image_shape: tuple `(H, W, C)` or its `SpatialPlan`.
+        channel_multipliers: tuple of ints, one per level.
+
     Returns:
-        The shape as a tuple of ints.
+        The image shape's `SpatialPlan`.
     """
-    shape = validate_image_shape(image_shape)
+    plan = spatial_plan(image_shape)
+    shape = plan.image_shape
     halvings = len(channel_multipliers) - 1
     if len(channel_multipliers) < 1 or any(
         size % 2**halvings for size in shape[:2]
@@ -73,7 +78,7 @@ def check_unet_levels(image_shape, channel_multipliers):
             f"image {halvings} times: height and width must be divisible by "
             f"{2**halvings}. Received image_shape {shape}."
         )
-    return shape
+    return plan
 
 
 def build_unet(
@@ -87,7 +92,7 @@ def build_unet(
     """Builds the noise-prediction U-Net.
 
     Args:
-        image_shape: tuple `(H, W, C)`.
+        image_shape: tuple `(H, W, C)` or its `SpatialPlan`.
         filters: int. Channels of the first level.
         channel_multipliers: tuple of ints. Channels of each level, in
             multiples of `filters`; the image is halved between levels.
@@ -106,7 +111,7 @@ def build_unet(
     >>> [tuple(x.shape) for x in unet.inputs]
     [(None, 16, 16, 1), (None,)]
     """
-    image_shape = check_unet_levels(image_shape, channel_multipliers)
+    image_shape = check_unet_levels(image_shape, channel_multipliers)[0]
     noisy = keras.Input(image_shape, name="noisy_images")
     timesteps = keras.Input((), name="timesteps")
     inputs = [noisy, timesteps]

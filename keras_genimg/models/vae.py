@@ -109,23 +109,23 @@ class VAE(GenerativeModel):
         with self.policy_scope():
             if self.is_conditional:
                 self.encoder = conditional_networks.build_conditional_encoder(
-                    self.image_shape,
+                    self.spatial_plan,
                     self.latent_dim,
                     self.num_classes,
                     self.filters,
                 )
                 self.decoder = conditional_networks.build_conditional_decoder(
-                    self.image_shape,
+                    self.spatial_plan,
                     self.latent_dim,
                     self.num_classes,
                     self.filters,
                 )
             else:
                 self.encoder = networks.build_vae_encoder(
-                    self.image_shape, self.latent_dim, self.filters
+                    self.spatial_plan, self.latent_dim, self.filters
                 )
                 self.decoder = networks.build_vae_decoder(
-                    self.image_shape, self.latent_dim, self.filters
+                    self.spatial_plan, self.latent_dim, self.filters
                 )
 
         # === Metrics ===

@@ -102,10 +102,10 @@ class WGANGP(AdversarialModel):
         # === Layers ===
         with self.policy_scope():
             self.generator = networks.build_dcgan_generator(
-                self.image_shape, self.latent_dim, self.filters
+                self.spatial_plan, self.latent_dim, self.filters
             )
             self.critic = conditional_networks.build_wgan_critic(
-                self.image_shape, self.filters
+                self.spatial_plan, self.filters
             )
         self.average_generator()
 
