@@ -14,9 +14,11 @@ import pytest
 from keras_genimg.callbacks import (
     BackupFallbackWarning,
     DivergenceGuard,
+    StopOnSignal,
     TrainingBackup,
     TrainingDivergedError,
     find_backup,
+    training_backup,
 )
 from keras_genimg.cli.main import main
 from keras_genimg.models import VAE
@@ -168,12 +170,13 @@ def small_vae():
     return vae
 
 
-def fit_until(model, folder, epochs=4, stop=None):
+def fit_until(model, folder, epochs=4, stop=None, backup=None):
     images = np.random.default_rng(0).random((32, 16, 16, 1), "float32")
     recorder = StopAtEpoch(stop)
+    backup = backup or TrainingBackup(folder)
     try:
         model.fit(images, batch_size=16, epochs=epochs, verbose=0,
-                  callbacks=[recorder, TrainingBackup(folder)])  # fmt: skip
+                  callbacks=[recorder, backup])  # fmt: skip
     except KeyboardInterrupt:
         pass
     return recorder
@@ -224,6 +227,36 @@ def test_no_readable_backup_starts_over_and_says_so(tmp_path):
     with pytest.warns(BackupFallbackWarning, match="starting over"):
         resumed = fit_until(small_vae(), tmp_path)
     assert resumed.first_epoch == 0
+
+
+def test_the_backup_resumed_from_is_read_once(tmp_path, monkeypatch):
+    fit_until(small_vae(), tmp_path, stop=2)
+    reads = []
+    unreadable = training_backup._unreadable
+    monkeypatch.setattr(
+        training_backup,
+        "_unreadable",
+        lambda path: reads.append(path) or unreadable(path),
+    )
+    backup = TrainingBackup(tmp_path)
+    assert backup.completed_epochs() == 2
+    resumed = fit_until(small_vae(), tmp_path, backup=backup)
+    assert resumed.first_epoch == 2
+    assert reads == [str(tmp_path / "epoch_0002.weights.h5")]
+
+
+def test_stop_on_signal_stops_fit_after_the_step_the_signal_came_in():
+    model = small_vae()
+    images = np.random.default_rng(0).random((64, 16, 16, 1), "float32")
+    before = signal.getsignal(signal.SIGINT)
+    with StopOnSignal() as stop_on_signal:
+        os.kill(os.getpid(), signal.SIGINT)  # recorded, not raised
+        assert stop_on_signal.received == "SIGINT"
+        with pytest.raises(KeyboardInterrupt, match="by SIGINT"):
+            model.fit(images, batch_size=16, epochs=2, verbose=0,
+                      callbacks=[stop_on_signal])  # fmt: skip
+    assert int(model.optimizer.iterations) == 1
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_backup_of_another_model_is_one_clear_error(tmp_path):

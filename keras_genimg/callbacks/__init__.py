@@ -20,10 +20,12 @@ from keras_genimg.callbacks.mode_collapse import (
 )
 from keras_genimg.callbacks.sample_grid import SampleGrid
 from keras_genimg.callbacks.sample_metric import SampleMetric
+from keras_genimg.callbacks.stop_on_signal import StopOnSignal
 from keras_genimg.callbacks.training_backup import (
     BackupFallbackWarning,
     TrainingBackup,
     find_backup,
+    skip_shuffles,
 )
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "ModeCollapseWarning",
     "SampleGrid",
     "SampleMetric",
+    "StopOnSignal",
     "TensorBoardGrid",
     "TrainingBackup",
     "TrainingDivergedError",
@@ -42,6 +45,7 @@ __all__ = [
     "make_grid",
     "nearest_neighbour_distance",
     "save_image_grid",
+    "skip_shuffles",
 ]
 
 

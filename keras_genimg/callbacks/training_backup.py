@@ -54,9 +54,24 @@ class TrainingBackup(keras.callbacks.Callback):
             raise ValueError(f"`keep` must be at least 1. Received: {keep}")
         self.folder = os.fspath(folder)
         self.keep = keep
+        self._found = None
+
+    def completed_epochs(self):
+        """The epochs of the backup the next `fit` resumes from.
+
+        Found (every array read) once: that `fit` then loads it without
+        reading it again.
+
+        Returns:
+            int. 0 when there is no readable backup.
+        """
+        if self._found is None:
+            self._found = find_backup(self.folder)
+        return self._found[0]
 
     def on_train_begin(self, logs=None):
-        epoch, path, unreadable = find_backup(self.folder)
+        self.completed_epochs()
+        (epoch, path, unreadable), self._found = self._found, None
         for bad, reason in unreadable:
             warnings.warn(
                 f"the backup {bad} cannot be read ({reason}); "
@@ -75,6 +90,11 @@ class TrainingBackup(keras.callbacks.Callback):
                 f"delete {self.folder} to start over."
             ) from None
         self.model._initial_epoch = epoch
+        # Keras' backup files, once resumed from, give way to ours.
+        for names in _KERAS_BACKUPS:
+            for name in names:
+                with _missing_ok():
+                    os.remove(os.path.join(self.folder, name))
 
     def on_epoch_end(self, epoch, logs=None):
         path = os.path.join(self.folder, f"epoch_{epoch + 1:04d}.weights.h5")
@@ -82,10 +102,6 @@ class TrainingBackup(keras.callbacks.Callback):
             self.model.save_weights(tmp_path)
         for old in _backups(self.folder)[self.keep :]:
             os.remove(old[1])
-        for names in _KERAS_BACKUPS:
-            for name in names:
-                with _missing_ok():
-                    os.remove(os.path.join(self.folder, name))
 
     def on_train_end(self, logs=None):
         # `fit` reads `_initial_epoch` before every run: the next `fit`
@@ -116,6 +132,42 @@ def find_backup(folder):
             return epoch, path, unreadable
         unreadable.append((path, reason))
     return 0, None, unreadable
+
+
+def has_backup(folder):
+    """Whether `folder` holds any backup, readable or not: what a run that
+    did not complete leaves (a completed `fit` deletes its backups).
+
+    Example:
+    >>> has_backup("/nonexistent")
+    False
+    """
+    return bool(_backups(folder))
+
+
+# `fit` makes two iterators of a `tf.data.Dataset` per epoch (Keras 3.10 to
+# 3.15); tests/test_resume.py fails if that changes.
+ITERATORS_PER_EPOCH = 2
+
+
+def skip_shuffles(dataset, epochs):
+    """Advances a reshuffling dataset's order by `epochs` epochs of `fit`.
+
+    A seeded `shuffle(..., reshuffle_each_iteration=True)` draws a new order
+    each time an iterator is made. Making (and dropping) the iterators the
+    finished epochs made puts a resumed run on the order the uninterrupted
+    run would have used next.
+
+    Args:
+        dataset: tf.data.Dataset. The dataset `fit` reads.
+        epochs: int. The epochs the backup completed.
+
+    Example:
+    >>> backup = TrainingBackup("runs/vae/backup")
+    >>> skip_shuffles(dataset, backup.completed_epochs())  # doctest: +SKIP
+    """
+    for _ in range(epochs * ITERATORS_PER_EPOCH):
+        iter(dataset)
 
 
 def _backups(folder):

@@ -6,11 +6,12 @@ import fcntl
 import os
 import shutil
 
-from keras_genimg.cli.resume import BACKUP_FOLDER, completed_epochs
+from keras_genimg.callbacks.training_backup import has_backup
 from keras_genimg.models.saving import MODEL_FILE
 
 LOCK_FILE = ".lock"
 SAMPLES_FOLDER = "samples"
+BACKUP_FOLDER = "backup"
 
 
 class RunFolderError(OSError):
@@ -24,7 +25,8 @@ def claim(out, overwrite=False):
     Another process that claims the same folder meanwhile gets a
     `RunFolderError` naming this one's PID (the lock is the kernel's, so
     it goes with the process, however it ends). A folder holding a
-    finished run (a `model.keras` and no backup to resume from) is refused
+    finished run (a `model.keras` and no backup, which a run that did not
+    complete leaves) is refused
     unless `overwrite`; then its sample grids and any backup are removed
     first, and the new run replaces `model.keras` and `history.json` as
     it saves its first epoch.
@@ -64,7 +66,7 @@ def _refuse_finished_run(out, overwrite):
     if overwrite:
         for folder in (SAMPLES_FOLDER, BACKUP_FOLDER):
             shutil.rmtree(os.path.join(out, folder), ignore_errors=True)
-    elif finished and not completed_epochs(out):
+    elif finished and not has_backup(os.path.join(out, BACKUP_FOLDER)):
         raise RunFolderError(
             f"{out!r} holds a finished run ({MODEL_FILE}): pass --overwrite "
             "to replace it, or another --out."

@@ -174,20 +174,19 @@ def run(args):
         worker_folder = tempfile.TemporaryDirectory(prefix="genimg-worker-")
         out = worker_folder.name
     with run_folder.claim(out, overwrite=args.overwrite):
-        _train(args, out, defaults, strategy, precision)
+        _train(args, out, defaults, strategy, chief, precision)
     if not chief:
         worker_folder.cleanup()
 
 
-def _train(args, out, defaults, strategy, precision):
-    """Trains into the claimed folder `out`; exports when asked."""
+def _train(args, out, defaults, strategy, chief, precision):
+    """Trains into the claimed folder `out`; the chief exports when asked."""
     import keras
 
-    from keras_genimg import callbacks, data, distribute, models
-    from keras_genimg.cli import resume, stop_signals
+    from keras_genimg import callbacks, data, models
     from keras_genimg.cli.backend_process import run_on_backend
+    from keras_genimg.cli.run_folder import BACKUP_FOLDER
 
-    chief = distribute.is_chief(strategy)
     keras.utils.set_random_seed(args.seed)
     # One pass over the source: the training data, its shape and classes,
     # and a fixed batch of real images (the autoencoders' reconstruction
@@ -240,14 +239,18 @@ def _train(args, out, defaults, strategy, precision):
         config["mixed_precision"] = precision
         json.dump({**config, "backend": keras.backend.backend()}, f)
     # A backup restores on this machine only; the other workers would start
-    # over and wait for it, so multi-worker runs keep none.
-    backup = args.strategy != "multiworker"
-    done = resume.completed_epochs(out) if backup else 0
+    # over and wait for it, so multi-worker runs keep none. It holds the
+    # weights, both optimizers' state and the model's random-generator
+    # state after every epoch, and is deleted once training completes.
+    backup = []
+    if args.strategy != "multiworker":
+        backup = [callbacks.TrainingBackup(os.path.join(out, BACKUP_FOLDER))]
+    done = backup[0].completed_epochs() if backup else 0
     if done:
         print(f"Resuming {out} after epoch {done} of {args.epochs}")
-        resume.skip_shuffles(dataset, done)
+        callbacks.skip_shuffles(dataset, done)
     # Ctrl-C or SIGTERM stops training after the step it came in.
-    with stop_signals.stopping_on_signals() as stop_on_signal:
+    with callbacks.StopOnSignal() as stop_on_signal:
         model.fit(
             dataset,
             epochs=args.epochs,
@@ -267,7 +270,7 @@ def _train(args, out, defaults, strategy, precision):
                 callbacks.AtomicCheckpoint(os.path.join(out, "model.keras")),
                 callbacks.HistoryJSON(os.path.join(out, "history.json")),
                 # An epoch counts as done once all of the above are saved.
-                *([resume.backup_callback(out)] if backup else []),
+                *backup,
                 stop_on_signal,
             ],
         )
