@@ -403,8 +403,7 @@ def test_conditional_export_takes_a_label(tmp_path):
         decode(z=tf.constant(z), label=tf.constant([3, 0, 0]))
     # Without labels, the export draws the classes in turn, as the model
     # does (what `genimg eval` and `genimg sample` rely on).
-    from keras_genimg.cli.model_source import open_generator
-    from keras_genimg.export import generate_from_seeds
+    from keras_genimg.export import generate_from_seeds, open_generator
 
     with open_generator(path) as generator:
         assert generator.num_classes == 3

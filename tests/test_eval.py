@@ -159,6 +159,30 @@ def test_eval_writes_every_field_and_reuses_the_cache(
     assert again["metrics"] == report["metrics"]
 
 
+def test_library_evaluate_of_a_model_object_equals_the_command(
+    run_dir, judge_path, tmp_path
+):
+    from keras_genimg.export import open_generator
+    from keras_genimg.metrics import evaluate
+
+    out = tmp_path / "eval.json"
+    args = eval_args(judge_path, tmp_path, str(run_dir), "--num", "20")
+    assert main(args + ["--out", str(out)]) == 0
+    command = json.loads(out.read_text())
+    with open_generator(str(run_dir)) as generator:
+        report = evaluate(
+            generator, "shapes", data_range=(0, 40, 1), features=judge_path,
+            num_images=20, kid_subsets=3, kid_subset_size=20,
+            cache_dir=tmp_path, verbose=0,
+        )  # fmt: skip
+    assert set(report) == REPORT_KEYS - {"model"}
+    assert report["reference_from_cache"]  # the command's, same key
+    assert report["metrics"] == command["metrics"]
+    assert report["data"] == command["data"]
+    with pytest.raises(ValueError, match="either a model or `real_images`"):
+        evaluate(None, "shapes", features=judge_path)
+
+
 @pytest.mark.slow
 def test_eval_of_a_saved_model_matches_the_keras_file(
     run_dir, judge_path, tmp_path

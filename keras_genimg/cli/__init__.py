@@ -1,1 +1,7 @@
-"""The `genimg` command line."""
+"""The `genimg` command line: one module per subcommand, each parsing its
+arguments, calling the library and printing.
+
+The subcommands import the library inside their `run` functions, and that
+is the only reason they do: `genimg --help`, `--version` and usage errors
+answer without starting Keras or TensorFlow (tests/test_cli.py checks it).
+"""

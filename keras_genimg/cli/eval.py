@@ -1,18 +1,14 @@
 """`genimg eval`: FID/FCD, KID, IS and precision/recall of a model."""
 
+import argparse
 import json
-import os
 import sys
-import time
 
 from keras_genimg.cli.arguments import output_beside, positive_int
 from keras_genimg.cli.errors import CommandError
-from keras_genimg.cli.judge import source_name, trained_on_path
-from keras_genimg.cli.model_source import open_generator
 from keras_genimg.utils.paths import check_output_file
 
 EVAL_FILE = "eval.json"
-GENERATE_CHUNK = 500
 
 
 def add_parser(commands):
@@ -121,8 +117,6 @@ def add_parser(commands):
 
 def _range(text):
     """`START:STOP[:STEP]` to a `(start, stop, step)` tuple of ints."""
-    import argparse
-
     parts = text.split(":")
     try:
         start, stop = int(parts[0] or 0), int(parts[1])
@@ -138,202 +132,54 @@ def _range(text):
 
 
 def run(args):
-    from keras_genimg.metrics import format_report
+    from keras_genimg.callbacks.history_json import write_json_atomic
+    from keras_genimg.metrics import (
+        InceptionWeightsError,
+        evaluate,
+        format_report,
+    )
 
     if (args.model is None) == (args.real_images is None):
         raise CommandError("give either MODEL or --real-images SOURCE")
     if args.real_range and not args.real_images:
         raise CommandError("--real-range goes with --real-images")
+    if args.inception_weights and args.features != "inception":
+        raise CommandError("--inception-weights goes with --features inception")
+    if args.features != "inception" and not args.features.endswith(".keras"):
+        raise CommandError(
+            f"--features must be 'inception' or a judge .keras file, got "
+            f"{args.features!r}"
+        )
     out = args.out or output_beside(args.model, EVAL_FILE)
     check_output_file(out)
-    started = time.time()
-    extractor, features_info = _open_extractor(args)
-    if args.model is not None:
-        generator = open_generator(args.model)
-        image_shape = generator.image_shape
-    else:
-        generator, image_shape = None, None
     try:
-        reference, data_info = _reference(args, extractor, image_shape)
-        _warn_if_judge_learned_other_data(features_info, data_info)
-        if generator is not None:
-            generated = _generated_features(args, generator, extractor)
-        else:
-            generated, image_shape = _real_features(args, extractor, reference)
-    finally:
-        if generator is not None:
-            generator.close()
-    report = _evaluate(args, reference, generated, extractor)
-    report.update(
-        model=args.model or None,
-        real_images=_describe_source(
-            args.real_images, args.split, args.real_range
-        )
-        if args.real_images
-        else None,
-        data=data_info,
-        features=features_info,
-        image_shape=list(image_shape),
-        num_generated=len(generated.features),
-        seed=args.seed if generator is not None else None,
-        reference_from_cache=reference.from_cache,
-        seconds=round(time.time() - started, 1),
-    )
-    print(format_report(report))
-    _say_what_is_replaced(out, report)
-    _write_json(out, report)
-    print(f"Wrote {out}")
-
-
-# === Feature model ===
-
-
-def _open_extractor(args):
-    from keras_genimg.metrics import (
-        InceptionWeightsError,
-        inception_extractor,
-        judge_extractor,
-    )
-
-    if args.features == "inception":
-        try:
-            extractor = inception_extractor(
-                args.inception_weights or "imagenet"
-            )
-        except InceptionWeightsError as err:
-            raise CommandError(str(err)) from None
-        info = {"kind": "inception", "weights": args.inception_weights}
-    else:
-        if args.inception_weights:
-            raise CommandError(
-                "--inception-weights goes with --features inception"
-            )
-        if not args.features.endswith(".keras"):
-            raise CommandError(
-                f"--features must be 'inception' or a judge .keras file, "
-                f"got {args.features!r}"
-            )
-        extractor = judge_extractor(args.features)
-        info = {"kind": "judge", "path": os.path.abspath(args.features)}
-        if os.path.isfile(trained_on_path(args.features)):
-            with open(trained_on_path(args.features)) as f:
-                info["trained_on"] = json.load(f)
-    info.update(extractor.config(), fingerprint=extractor.fingerprint)
-    return extractor, info
-
-
-# === Images and their features ===
-
-
-def _reference(args, extractor, image_shape):
-    from keras_genimg.data import load_slice
-    from keras_genimg.metrics import compute_reference
-
-    x, y = load_slice(args.data, args.split, args.data_range, image_shape)
-    info = _describe_source(args.data, args.split, args.data_range)
-    info.update(num_images=len(x), labels=y is not None)
-    print(f"Reference: {len(x)} images of {args.data!r} ({args.split})")
-    progress = _progress_bar(len(x), "reference features")
-    reference = compute_reference(
-        x,
-        extractor,
-        labels=y,
-        description=_describe_source(args.data, args.split, args.data_range),
-        cache_dir=args.cache_dir,
-        use_cache=not args.no_cache,
-        progress=progress,
-    )
-    if reference.from_cache:
-        print("Reference features read from the cache.")
-    return reference, info
-
-
-def _real_features(args, extractor, reference):
-    from keras_genimg.data import load_slice
-
-    x, _ = load_slice(
-        args.real_images, args.split, args.real_range, None, False
-    )
-    print(f"Scoring {len(x)} real images of {args.real_images!r}")
-    progress = _progress_bar(len(x), "real image features")
-    return extractor.extract(x, progress=progress), x.shape[1:]
-
-
-def _generated_features(args, generator, extractor):
-    import numpy as np
-
-    from keras_genimg.metrics import FeatureSet
-    from keras_genimg.models.trial_limits import limit_samples
-
-    args.num = limit_samples(args.num)
-    print(f"Generating {args.num} images from {args.model!r}")
-    progress = _progress_bar(args.num, "generated features")
-    seeds = np.arange(args.seed, args.seed + args.num, dtype="int64")
-    parts = []
-    for start in range(0, len(seeds), GENERATE_CHUNK):
-        images = generator.sample(seeds[start : start + GENERATE_CHUNK])
-        parts.append(extractor.extract(images))
-        progress(len(images))
-    probabilities = None
-    if parts[0].probabilities is not None:
-        probabilities = np.concatenate([p.probabilities for p in parts])
-    return FeatureSet(
-        np.concatenate([p.features for p in parts]), probabilities
-    )
-
-
-def _progress_bar(total, name):
-    """A progress callback; the bar appears at its first update."""
-    import keras
-
-    bar = None
-
-    def add(count):
-        nonlocal bar
-        if bar is None:
-            print(f"  {name}:")
+        report = evaluate(
+            args.model,
+            args.data,
+            split=args.split,
+            data_range=args.data_range,
+            features=args.features,
+            inception_weights=args.inception_weights,
+            num_images=args.num,
+            seed=args.seed,
+            kid_subsets=args.kid_subsets,
+            kid_subset_size=args.kid_subset_size,
+            neighbours=args.neighbours,
+            cache_dir=args.cache_dir,
+            use_cache=not args.no_cache,
+            real_images=args.real_images,
+            real_range=args.real_range,
             # A live bar on a terminal; one summary line in a log file.
-            verbose = 1 if sys.stdout.isatty() else 2
-            bar = keras.utils.Progbar(total, verbose=verbose, unit_name="image")
-        bar.add(count)
-
-    return add
-
-
-# === Metrics and report ===
-
-
-def _evaluate(args, reference, generated, extractor):
-    from keras_genimg.metrics import compute_metrics
-
-    result = compute_metrics(
-        reference,
-        generated,
-        kid_subsets=args.kid_subsets,
-        kid_subset_size=args.kid_subset_size,
-        neighbours=args.neighbours,
-        seed=args.seed,
-    )
-    coverage = result.pop("coverage", None)
-    return {
-        "metrics": result,
-        "frechet_name": "FID" if extractor.name == "inception_v3" else "FCD",
-        "coverage": coverage,
-        "settings": {
-            "kid_subsets": args.kid_subsets,
-            "kid_subset_size": args.kid_subset_size,
-            "neighbours": args.neighbours,
-            "num_reference": len(reference),
-        },
-    }
-
-
-def _describe_source(source, split, data_range):
-    return {
-        "source": source_name(source),
-        "split": split,
-        "range": list(data_range) if data_range else None,
-    }
+            verbose=1 if sys.stdout.isatty() else 2,
+        )
+    except InceptionWeightsError as err:
+        raise CommandError(str(err)) from None
+    report = {"model": args.model or None, **report}
+    print(format_report(report))
+    _warn_if_judge_learned_other_data(report["features"], report["data"])
+    _say_what_is_replaced(out, report)
+    write_json_atomic(out, report)
+    print(f"Wrote {out}")
 
 
 def _warn_if_judge_learned_other_data(features_info, data_info):
@@ -362,9 +208,3 @@ def _say_what_is_replaced(out, report):
                 f"configuration ({key}: {old.get(key)!r})."
             )
             return
-
-
-def _write_json(path, data):
-    from keras_genimg.callbacks.history_json import write_json_atomic
-
-    write_json_atomic(path, data)

@@ -86,7 +86,7 @@ def run_train(args):
     from keras_genimg.callbacks.atomic_checkpoint import save_model_atomic
     from keras_genimg.callbacks.history_json import write_json_atomic
     from keras_genimg.data import load_arrays
-    from keras_genimg.metrics import train_judge
+    from keras_genimg.metrics import provenance_path, source_name, train_judge
 
     if not args.out.endswith(".keras"):
         raise CommandError(f"--out must end in '.keras', got {args.out!r}")
@@ -111,7 +111,7 @@ def run_train(args):
     )
     save_model_atomic(judge, args.out)
     write_json_atomic(
-        trained_on_path(args.out),
+        provenance_path(args.out),
         {
             "source": source_name(args.data),
             "split": args.split,
@@ -129,14 +129,3 @@ def run_train(args):
             f"{accuracy:.4f}"
         )
     print(f"Wrote {os.path.abspath(args.out)}")
-
-
-def trained_on_path(judge_path):
-    """The JSON beside a judge that says what data it learned from."""
-    return judge_path + ".json"
-
-
-def source_name(source):
-    """A data source as recorded: the absolute path of a file or folder,
-    else the name (e.g. "mnist")."""
-    return os.path.abspath(source) if os.path.exists(source) else source

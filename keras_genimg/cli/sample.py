@@ -74,7 +74,7 @@ def run(args):
 
 
 def _sample(args, seeds):
-    from keras_genimg.cli.model_source import client_generator, open_generator
+    from keras_genimg.export import client_generator, open_generator
     from keras_genimg.serving import Client
 
     if (args.path is None) == (args.server is None):

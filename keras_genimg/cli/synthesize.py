@@ -87,7 +87,7 @@ def synthesize(path, per_class, seed=0):
     """
     import numpy as np
 
-    from keras_genimg.cli.model_source import open_generator
+    from keras_genimg.export import open_generator
 
     with open_generator(path) as generator:
         if generator.num_classes is None:

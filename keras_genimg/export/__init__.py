@@ -3,9 +3,16 @@
 `export_saved_model` writes a verified, versioned export of a model's
 inference networks; `model_server_config` lists the exports under a folder
 for TF Serving's `--model_config_file`; `generate_from_seeds` gives, with
-the Keras model, the images the exported `sample` signature serves.
+the Keras model, the images the exported `sample` signature serves;
+`open_generator` draws those images from a run folder, a `.keras` file or
+a SavedModel alike, and `client_generator` from a server.
 """
 
+from keras_genimg.export.generator import (
+    Generator,
+    client_generator,
+    open_generator,
+)
 from keras_genimg.export.latents import (
     generate_from_seeds,
     latents_from_seeds,
@@ -20,11 +27,14 @@ from keras_genimg.export.verify import ExportError
 
 __all__ = [
     "ExportError",
+    "Generator",
+    "client_generator",
     "export_saved_model",
     "find_exported_models",
     "generate_from_seeds",
     "latents_from_seeds",
     "model_server_config",
+    "open_generator",
     "serving_signatures",
     "signature_table",
 ]

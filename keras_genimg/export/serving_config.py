@@ -4,8 +4,7 @@ import os
 import posixpath
 
 from keras_genimg.export.versions import version_dirs
-
-SAVED_MODEL_FILE = "saved_model.pb"
+from keras_genimg.serving.signature_table import SAVED_MODEL_FILE
 
 
 def find_exported_models(root):

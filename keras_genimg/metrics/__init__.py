@@ -24,7 +24,13 @@ print(compute_metrics(reference, generated))  # fid, kid, is, precision, ...
 """
 
 from keras_genimg.metrics.coverage import class_coverage
-from keras_genimg.metrics.evaluate import METRICS, compute_metrics
+from keras_genimg.metrics.evaluate import (
+    METRICS,
+    compute_metrics,
+    evaluate,
+    open_features,
+    source_name,
+)
 from keras_genimg.metrics.extractor import FeatureExtractor, FeatureSet
 from keras_genimg.metrics.frechet import (
     frechet_distance,
@@ -39,6 +45,7 @@ from keras_genimg.metrics.judge import (
     build_judge,
     judge_extractor,
     load_judge,
+    provenance_path,
     train_judge,
 )
 from keras_genimg.metrics.kid import kernel_inception_distance, mmd2_unbiased
@@ -71,6 +78,7 @@ __all__ = [
     "compute_metrics",
     "compute_reference",
     "default_cache_dir",
+    "evaluate",
     "feature_statistics",
     "format_report",
     "frechet_distance",
@@ -83,7 +91,10 @@ __all__ = [
     "load_judge",
     "manifold_membership",
     "mmd2_unbiased",
+    "open_features",
     "precision_recall",
+    "provenance_path",
     "reference_key",
+    "source_name",
     "train_judge",
 ]

@@ -156,6 +156,17 @@ def judge_extractor(judge, **kwargs):
     return FeatureExtractor.from_classifier(judge, **kwargs)
 
 
+def provenance_path(judge_path):
+    """The JSON beside a judge's `.keras` file that says what data it
+    learned (written by `genimg judge train`, read by `evaluate`).
+
+    Example:
+    >>> provenance_path("judge.keras")
+    'judge.keras.json'
+    """
+    return os.fspath(judge_path) + ".json"
+
+
 def load_judge(path):
     """Loads a judge (any Keras classifier) from a `.keras` file."""
     path = os.fspath(path)

@@ -1,10 +1,15 @@
-"""Open what a user points a command at: a run, a `.keras` file or an export."""
+"""Images from any form of a model: a run folder, a `.keras` file, a
+SavedModel, or a server."""
 
 import os
 
 import numpy as np
 
-SAVED_MODEL_FILE = "saved_model.pb"
+from keras_genimg.export.latents import generate_from_seeds
+from keras_genimg.export.versions import version_dirs
+from keras_genimg.models import load_model
+from keras_genimg.serving import Client, ServingError
+from keras_genimg.serving.signature_table import SAVED_MODEL_FILE
 
 
 def is_saved_model(path):
@@ -14,8 +19,6 @@ def is_saved_model(path):
 
 def not_a_model(path):
     """The message for a path that holds no model, with a hint."""
-    from keras_genimg.export.versions import version_dirs
-
     found = sorted(version_dirs(path)) if os.path.isdir(path) else []
     if found:
         return (
@@ -78,10 +81,6 @@ def open_generator(path):
     >>> with open_generator("runs/cgan") as generator:  # doctest: +SKIP
     ...     images = generator.sample([0, 1], labels=[3, 7])
     """
-    from keras_genimg.export import generate_from_seeds
-    from keras_genimg.models import load_model
-    from keras_genimg.serving import Client
-
     if is_saved_model(path):
         client = Client.from_saved_model(path)
         return client_generator(client)
@@ -119,7 +118,6 @@ def served_num_classes(client, limit=2**20):
     Returns:
         int. The number of classes.
     """
-    from keras_genimg.serving import ServingError
 
     def accepts(label):
         try:
