@@ -4,6 +4,8 @@
 import takes seconds.
 """
 
+import socket
+
 import numpy as np
 
 from keras_genimg.data.errors import DataSourceError
@@ -83,8 +85,6 @@ def load_tfds(name, split="train", data_dir=None):
 
 
 def _can_download():
-    import socket
-
     try:
         socket.create_connection(DOWNLOAD_HOST, timeout=PROBE_SECONDS).close()
     except OSError:

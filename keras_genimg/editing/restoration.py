@@ -20,7 +20,12 @@ from keras import ops
 
 from keras_genimg.editing.inversion import invert_generator
 from keras_genimg.editing.masks import make_mask
-from keras_genimg.models.generative_model import _check_count
+from keras_genimg.models.generative_model import (
+    _check_count,
+    to_signed,
+    to_unit,
+)
+from keras_genimg.models.noise_schedule import timestep_of_noise
 
 CHUNK = 256
 
@@ -145,8 +150,6 @@ def _gan_inversion(model, images, mask, labels, seed, **options):
 
 
 def _repaint(model, images, mask, labels, seed, steps=None):
-    from keras_genimg.models.generative_model import to_signed, to_unit
-
     steps = model.sampling_steps if steps is None else steps
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(images.shape).astype("float32")
@@ -160,8 +163,6 @@ def _repaint(model, images, mask, labels, seed, steps=None):
 
 def _diffusion_denoise(model, images, mask, labels, seed, noise_std,
                        steps=None):  # fmt: skip
-    from keras_genimg.models.generative_model import to_signed, to_unit
-    from keras_genimg.models.noise_schedule import timestep_of_noise
 
     # Noise of std s on [0, 1] is of std 2s on the model's [-1, 1].
     first = timestep_of_noise(model.schedule, 2.0 * noise_std)

@@ -3,6 +3,9 @@
 import os
 import posixpath
 
+from google.protobuf import text_format
+from tensorflow_serving.config import model_server_config_pb2
+
 from keras_genimg.export.versions import version_dirs
 from keras_genimg.serving.signature_table import SAVED_MODEL_FILE
 
@@ -64,9 +67,6 @@ def model_server_config(root, base_path=None):
     Raises:
         ValueError: if `root` holds no exported model.
     """
-    from google.protobuf import text_format
-    from tensorflow_serving.config import model_server_config_pb2
-
     models = find_exported_models(root)
     if not models:
         raise ValueError(

@@ -26,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_genimg import editing
 from keras_genimg.export.latents import latents_from_seeds, stateless_latents
 
 PREDICT_METHOD = "tensorflow/serving/predict"
@@ -320,9 +321,7 @@ def _autoencoder_signatures(model):
         }
 
     def reference_inpaint(inputs):
-        from keras_genimg.editing import inpaint
-
-        restored = inpaint(
+        restored = editing.inpaint(
             model, inputs["images"], inputs["mask"], *labels_of(inputs),
             iterations=INPAINT_ITERATIONS,
         )  # fmt: skip

@@ -9,6 +9,7 @@ exports check every record before they are published.
 import os
 
 import tensorflow as tf
+from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
 WARMUP_DIR = "assets.extra"
 WARMUP_FILE = "tf_serving_warmup_requests"
@@ -31,11 +32,6 @@ def write_warmup_requests(saved_model_dir, requests):
     Returns:
         The path of the written file.
     """
-    from tensorflow_serving.apis import (
-        predict_pb2,
-        prediction_log_pb2,
-    )
-
     if not 0 < len(requests) <= MAX_RECORDS:
         raise ValueError(
             f"Expected 1 to {MAX_RECORDS} warmup requests. "
@@ -58,8 +54,6 @@ def write_warmup_requests(saved_model_dir, requests):
 
 def read_warmup_requests(saved_model_dir):
     """Reads the warmup file back as a list of `(signature_name, inputs)`."""
-    from tensorflow_serving.apis import prediction_log_pb2
-
     requests = []
     path = warmup_path(saved_model_dir)
     for record in tf.data.TFRecordDataset(path, buffer_size=1 << 16):

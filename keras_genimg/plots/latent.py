@@ -2,6 +2,7 @@
 
 import statistics
 
+import matplotlib
 import numpy as np
 
 from keras_genimg.callbacks.image_grid import make_grid
@@ -192,8 +193,6 @@ def plot_latent_scatter(model, images, labels, path):
 
 
 def _class_colours(num):
-    import matplotlib
-
     cmap = matplotlib.colormaps["tab10" if num <= 10 else "tab20"]
     return [cmap(i % cmap.N) for i in range(num)]
 

@@ -2,6 +2,7 @@
 
 import urllib.parse
 
+from keras_genimg.serving.rest import RestTransport
 from keras_genimg.serving.validation import check_inputs, check_outputs
 
 URL_FORMS = "'http://HOST:8501', 'https://HOST' or 'grpc://HOST:8500'"
@@ -43,12 +44,12 @@ class Client:
     ):
         scheme = urllib.parse.urlsplit(url).scheme
         if scheme in ("http", "https"):
-            from keras_genimg.serving.rest import RestTransport
-
             transport = RestTransport(
                 url, model_name, version, timeout, request_format
             )
         elif scheme == "grpc":
+            # Imported when used, as `local`: the REST client runs where
+            # neither TensorFlow nor gRPC is installed.
             from keras_genimg.serving.grpc_transport import GrpcTransport
 
             target = url[len("grpc://") :].rstrip("/")
@@ -82,6 +83,7 @@ class Client:
         The model is loaded with TensorFlow only, the way TF Serving loads
         it. `path` is a version directory, e.g. `saved_models/vae/3`.
         """
+        # Needs TensorFlow, imported only here (see `__init__`).
         from keras_genimg.serving.local import SavedModelTransport
 
         return cls.from_transport(SavedModelTransport(path))

@@ -10,6 +10,8 @@ import contextlib
 import logging
 import os
 
+import tensorflow as tf
+
 from keras_genimg.serving import signature_table
 
 
@@ -26,8 +28,6 @@ class GraphSession:
     """
 
     def __init__(self, path, tags=("serve",)):
-        import tensorflow as tf
-
         self.path = str(path)
         _check_variables(self.path)
         self.graph = tf.Graph()

@@ -1,5 +1,13 @@
 """TF Serving's gRPC API, through the `tensorflow-serving-api` stubs."""
 
+import grpc
+import tensorflow as tf
+from tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
+
 from keras_genimg.serving import signature_table
 from keras_genimg.serving.errors import ServingError
 
@@ -22,9 +30,6 @@ class GrpcTransport:
     def __init__(
         self, target, model_name, version=None, timeout=60.0, stub=None
     ):
-        import grpc
-        from tensorflow_serving.apis import prediction_service_pb2_grpc
-
         self.target = target
         self.endpoint = f"grpc://{target} ({model_name})"
         self.model_name = model_name
@@ -40,8 +45,6 @@ class GrpcTransport:
 
     def signature_table(self):
         """Calls `GetModelMetadata`; returns the model's signature table."""
-        from tensorflow_serving.apis import get_model_metadata_pb2
-
         request = get_model_metadata_pb2.GetModelMetadataRequest(
             metadata_field=[SIGNATURE_DEF_FIELD]
         )
@@ -56,9 +59,6 @@ class GrpcTransport:
 
     def predict(self, signature_name, inputs, outputs):
         """Calls `Predict`; returns the outputs as numpy arrays."""
-        import tensorflow as tf
-        from tensorflow_serving.apis import predict_pb2
-
         request = predict_pb2.PredictRequest()
         self._fill_model_spec(request.model_spec)
         request.model_spec.signature_name = signature_name
@@ -91,8 +91,6 @@ class GrpcTransport:
             model_spec.version.value = int(self.version)
 
     def _call(self, method, request):
-        import grpc
-
         try:
             return getattr(self._stub, method)(request, timeout=self.timeout)
         except grpc.RpcError as err:

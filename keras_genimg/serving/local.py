@@ -1,5 +1,7 @@
 """Run an exported SavedModel in this process, as the server would."""
 
+import tensorflow as tf
+
 from keras_genimg.serving.errors import ServingError
 from keras_genimg.serving.graph_session import GraphSession
 
@@ -25,8 +27,6 @@ class SavedModelTransport:
 
     def predict(self, signature_name, inputs, outputs):
         """Runs a signature; returns its outputs as numpy arrays."""
-        import tensorflow as tf
-
         try:
             return self.session.run(signature_name, inputs)
         except tf.errors.OpError as err:

@@ -102,6 +102,7 @@ def from_proto(signature_defs):
     Returns:
         The signature table.
     """
+    # TensorFlow's protos only here: the REST client needs no TensorFlow.
     from tensorflow.core.framework import types_pb2
 
     def infos(tensor_infos):
@@ -137,6 +138,7 @@ def read_meta_graph(path, tags=("serve",)):
     Returns:
         A `MetaGraphDef` proto.
     """
+    # TensorFlow's protos only here: the REST client needs no TensorFlow.
     from tensorflow.core.protobuf import saved_model_pb2
 
     with open(os.path.join(path, SAVED_MODEL_FILE), "rb") as f:
