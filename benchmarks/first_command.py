@@ -12,6 +12,11 @@ a sample is the shape it was asked for.
 
     python benchmarks/first_command.py [--candidates dcgan:5 cgan:5 ...]
         [--json results.json] [--grids DIR]
+
+A candidate is `MODEL:EPOCHS`, optionally with more `genimg train` options
+as `MODEL:EPOCHS:OPTION=VALUE,...` (e.g. `dcgan:8:batch-size=64` or
+`dcgan:5:image-size=16`; smaller samples are scaled up to 32x32 for the
+judge).
 """
 
 import argparse
@@ -21,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
 
 from keras_genimg.cli.main import main as genimg
 from keras_genimg.data import load_arrays
@@ -33,6 +39,7 @@ from keras_genimg.metrics import (
 from keras_genimg.models import load_model
 
 SAMPLES = 500
+REAL_SIZE = (32, 32)
 
 
 def judge_shapes(epochs):
@@ -58,7 +65,9 @@ def score(model_path, extractor, real_features):
     if model.is_conditional:
         labels = np.arange(SAMPLES) % model.num_classes
     images = model.generate(num_images=SAMPLES, seed=123, labels=labels)
-    result = extractor.extract(images)
+    if images.shape[1:3] != REAL_SIZE:
+        images = tf.image.resize(images, REAL_SIZE, antialias=True).numpy()
+    result = extractor.extract(np.clip(images, 0.0, 1.0))
     predicted = result.probabilities.argmax(axis=1)
     shares = np.bincount(predicted, minlength=len(SHAPE_CLASSES)) / SAMPLES
     scores = {
@@ -90,11 +99,15 @@ def main():
     real_features = extractor.extract(real).features
     results = {}
     for candidate in args.candidates:
-        name, epochs = candidate.split(":")
+        name, epochs, *options = candidate.split(":", 2)
+        extra = []
+        for option in options[0].split(",") if options else []:
+            flag, value = option.split("=")
+            extra += [f"--{flag}", value]
         with tempfile.TemporaryDirectory() as out:
             start = time.perf_counter()
             genimg(["train", name, "--epochs", epochs, "--out", out,
-                    "--verbose", "0"])  # fmt: skip
+                    "--verbose", "0", *extra])  # fmt: skip
             seconds = time.perf_counter() - start
             results[candidate] = dict(
                 seconds=round(seconds, 1),
@@ -102,7 +115,8 @@ def main():
             )
             if args.grids:
                 grids = sorted(Path(out, "samples").glob("epoch_*.png"))
-                target = Path(args.grids) / f"first_{name}_{epochs}.png"
+                label = candidate.replace(":", "_").replace(",", "_")
+                target = Path(args.grids) / f"first_{label}.png"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(grids[-1].read_bytes())
         print(candidate, json.dumps(results[candidate]), flush=True)
