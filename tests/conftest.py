@@ -22,8 +22,8 @@ def pytest_collection_modifyitems(config, items):
     """Runs the README and backend tests last, their processes from the
     start.
 
-    `tests/test_readme.py` runs the README's blocks, and
-    `tests/test_backends.py` trains every model on every backend, in
+    `tests/docs/test_readme.py` runs the README's blocks, and
+    `tests/backends/test_backends.py` trains every model on every backend, in
     processes of their own; started now, they run beside the rest of the
     suite instead of after it.
     """

@@ -55,7 +55,7 @@ def build(name):
 
     keras.utils.set_random_seed(0)
     if name == "ddpm":
-        from test_diffusion import tiny
+        from tests.models.test_diffusion import tiny
 
         # With random weights: its output convolution starts at zero.
         model = tiny(sampling_steps=3)

@@ -8,7 +8,6 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from serving_checks import zoo
 
 from keras_genimg import editing
 from keras_genimg.cli.main import main
@@ -27,6 +26,7 @@ from keras_genimg.export import (
 from keras_genimg.export.model_info import model_info
 from keras_genimg.export.verify import serving_rule_errors
 from keras_genimg.serving import signature_table as tables
+from tests.serving_checks import zoo
 
 
 @pytest.fixture(scope="module")

@@ -138,7 +138,7 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
 @pytest.mark.slow
 def test_console_script_help():
     # The installed `genimg` runs; its errors are checked on a real
-    # process in test_bad_inputs.py.
+    # process in tests/bad_inputs/test_bad_inputs.py.
     genimg = shutil.which("genimg")
     command = (
         [genimg] if genimg else [sys.executable, "-m", "keras_genimg.cli.main"]

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from serving_checks import zoo
+
+from tests.serving_checks import zoo
 
 # Every test here trains or starts processes: deselect with -m "not slow".
 pytestmark = pytest.mark.slow
 
-CHECKS = Path(__file__).parent / "serving_checks"
+CHECKS = Path(__file__).resolve().parents[1] / "serving_checks"
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
 
 

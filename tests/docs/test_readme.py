@@ -1,6 +1,6 @@
 """Every fenced `bash` and `python` block of the README runs as printed.
 
-`tests/readme_tour.py` runs the blocks in a process of its own, started
+`tests/docs/readme_tour.py` runs the blocks in a process of its own, started
 when the suite starts (see `tests/conftest.py`), so that it works beside
 the rest of the suite; here each block is one test that reads its
 outcome. What cannot run here is listed, with the reason, in
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.readme_tour import DOCUMENTS, SKIPPED, blocks
+from tests.docs.readme_tour import DOCUMENTS, SKIPPED, blocks
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 _TOUR = {}
 
@@ -31,7 +31,12 @@ def start_tour():
     if "done" not in _TOUR:
         out = Path(tempfile.mkdtemp(prefix="keras_genimg_readme_"))
         atexit.register(shutil.rmtree, out, ignore_errors=True)
-        command = [sys.executable, "-m", "tests.readme_tour", str(out / "tour")]
+        command = [
+            sys.executable,
+            "-m",
+            "tests.docs.readme_tour",
+            str(out / "tour"),
+        ]
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         _TOUR["out"] = out
         _TOUR["done"] = pool.submit(

@@ -10,18 +10,18 @@ import socket
 import numpy as np
 import pytest
 from PIL import Image
-from serving_checks import zoo
-from serving_checks.fake_servers import FakeGrpcServer, FakeRestServer
-from serving_checks.hostile_server import (
+
+from keras_genimg.cli.main import main
+from keras_genimg.serving import Client, ServingError
+from keras_genimg.serving.rest import parse_predictions, predict_body
+from tests.serving_checks import zoo
+from tests.serving_checks.fake_servers import FakeGrpcServer, FakeRestServer
+from tests.serving_checks.hostile_server import (
     METADATA,
     HostileServer,
     http_reply,
     json_reply,
 )
-
-from keras_genimg.cli.main import main
-from keras_genimg.serving import Client, ServingError
-from keras_genimg.serving.rest import parse_predictions, predict_body
 
 RNG = np.random.default_rng(0)
 Z = RNG.standard_normal((3, zoo.LATENT_DIM)).astype("float32")

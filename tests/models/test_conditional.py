@@ -20,7 +20,7 @@ from keras_genimg.serving import signature_table as tables
 SHAPE = (16, 16, 1)
 NUM_CLASSES = 3
 MODELS = [DCGAN, VAE]
-LEGACY_FILES = Path(__file__).parent / "data"
+LEGACY_FILES = Path(__file__).parent / "legacy_files"
 # One square per image, its place given by the class, jittered by a pixel.
 CORNERS = [(1, 1), (5, 5), (9, 9)]
 
@@ -270,7 +270,7 @@ def test_cvae_encode_is_the_analytic_kl_of_its_posterior():
 
 # Saving and loading the conditional models with their optimizers, and
 # training on, are checked on every backend with the rest of the backend
-# matrix (tests/test_backends.py, `cgan` and `cvae`).
+# matrix (tests/backends/test_backends.py, `cgan` and `cvae`).
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ from tests.backend_checks.zoo_steps import (
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}
 INSTALLED = [b for b in BACKENDS if importlib.util.find_spec(PACKAGES[b])]
 

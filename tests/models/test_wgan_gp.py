@@ -4,13 +4,13 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
-from serving_checks import zoo
 
 from keras_genimg import models
 from keras_genimg.export import export_saved_model
 from keras_genimg.models import WGANGP
 from keras_genimg.models import conditional_networks as networks
 from keras_genimg.serving import signature_table as tables
+from tests.serving_checks import zoo
 
 SHAPE = (16, 16, 1)
 

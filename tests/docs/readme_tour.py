@@ -1,6 +1,6 @@
 """Runs every fenced `bash` and `python` block of the README, as printed.
 
-    python -m tests.readme_tour OUT   # writes OUT/outcomes.json
+    python -m tests.docs.readme_tour OUT   # writes OUT/outcomes.json
 
 The blocks run in README order in one scratch folder, `OUT/checkout`,
 beside a `shared` link, so that `../shared/data/mnist` means there what it
@@ -11,7 +11,7 @@ process per line would start TensorFlow some thirty times); python blocks
 run in one namespace, as pasted into one session, except those that pick
 a Keras backend, which run as scripts. What cannot run here is listed in
 SKIPPED with the reason; a block whose every line is skipped counts as
-skipped. `tests/test_readme.py` starts this in the background when the
+skipped. `tests/docs/test_readme.py` starts this in the background when the
 suite starts and reports one test per block.
 """
 
@@ -25,7 +25,7 @@ import time
 import traceback
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 MNIST = "../shared/data/mnist"
 DOCUMENTS = ("README.md", "saved_models/README.md")
@@ -44,10 +44,14 @@ SKIPPED = {
     "genimg sample --server": "queries a running TensorFlow Serving",
     "export TF_CONFIG": "needs two machines",
     "genimg train dcgan --strategy multiworker": "needs two machines",
-    # A JAX process compiles for half a minute; tests/test_backends.py
+    # A JAX process compiles for half a minute; tests/backends/test_backends.py
     # runs `genimg train --backend jax --strategy data-parallel`.
-    "genimg train vae --backend jax": "runs in tests/test_backends.py",
-    "genimg train dcgan --backend jax": "runs in tests/test_backends.py",
+    "genimg train vae --backend jax": (
+        "runs in tests/backends/test_backends.py"
+    ),
+    "genimg train dcgan --backend jax": (
+        "runs in tests/backends/test_backends.py"
+    ),
     "genimg eval runs/dcgan --data cifar10": (
         "downloads CIFAR-10 and the Inception weights"
     ),

@@ -3,10 +3,10 @@
 import keras
 import numpy as np
 import pytest
-from test_diffusion import tiny as tiny_diffusion
 
 from keras_genimg import editing
 from keras_genimg.models import DCGAN, VAE
+from tests.models.test_diffusion import tiny as tiny_diffusion
 
 SHAPE = (16, 16, 1)
 

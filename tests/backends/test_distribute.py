@@ -2,8 +2,9 @@
 
 TensorFlow fixes its devices when it starts, and pytest runs every test in
 one process, so the checks that need two logical CPUs run in a subprocess
-that is this file run as a script (`python tests/test_distribute.py`). It
-prints its measurements as JSON; the tests below assert on them.
+that is this file run as a script
+(`python tests/backends/test_distribute.py`). It prints its measurements
+as JSON; the tests below assert on them.
 """
 
 import doctest

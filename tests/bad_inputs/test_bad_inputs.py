@@ -38,7 +38,7 @@ from keras_genimg.serving import Client
 SHAPE = (16, 16, 1)
 LATENT_DIM = 4
 NUM_CLASSES = 3
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 CATEGORIES = (
     "image shape, rank or dtype",

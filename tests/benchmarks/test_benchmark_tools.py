@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 step_profile = pytest.importorskip("step_profile")
 
 CONV = (
@@ -70,7 +70,7 @@ def test_summarize_without_end_marker_raises():
 
 # === The benchmark commands the documents print ===
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS_WITH_BENCHMARKS = ("benchmarks/RESULTS.md", "README.md")
 
 
