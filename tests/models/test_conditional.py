@@ -16,6 +16,7 @@ from keras_genimg.export import export_saved_model
 from keras_genimg.models import DCGAN, VAE, ConditionalGAN, ConditionalVAE
 from keras_genimg.models import conditional_networks as networks
 from keras_genimg.serving import signature_table as tables
+from tests.model_checks import assert_save_load_round_trip
 
 SHAPE = (16, 16, 1)
 NUM_CLASSES = 3
@@ -301,8 +302,7 @@ def test_cgan_compile_config_round_trip(tmp_path):
         d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.3),
         g_optimizer=keras.optimizers.RMSprop(5e-4),
     )
-    gan.save(tmp_path / "gan.keras")
-    loaded = keras.models.load_model(tmp_path / "gan.keras")
+    loaded = assert_save_load_round_trip(gan, tmp_path)
     assert float(loaded.d_optimizer.beta_1) == pytest.approx(0.3)
     assert isinstance(loaded.g_optimizer, keras.optimizers.RMSprop)
 

@@ -6,6 +6,7 @@ import pytest
 
 from keras_genimg import models
 from keras_genimg.models import DCGAN, VAE, networks
+from tests.model_checks import assert_save_load_round_trip
 
 SHAPE = (16, 16, 1)
 
@@ -239,8 +240,7 @@ def test_dcgan_compile_config_round_trip(tmp_path):
         d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.3),
         g_optimizer=keras.optimizers.RMSprop(5e-4),
     )
-    gan.save(tmp_path / "gan.keras")
-    loaded = keras.models.load_model(tmp_path / "gan.keras")
+    loaded = assert_save_load_round_trip(gan, tmp_path)
     assert float(loaded.d_optimizer.learning_rate) == pytest.approx(1e-3)
     assert float(loaded.d_optimizer.beta_1) == pytest.approx(0.3)
     assert isinstance(loaded.g_optimizer, keras.optimizers.RMSprop)
