@@ -12,9 +12,12 @@ import importlib
 import numpy as np
 import pytest
 
-SHAPE = (16, 16, 1)
-LATENT_DIM = 4
-NUM_CLASSES = 3
+from tests import model_checks
+
+# The sizes of the session's tiny models, which the cases use.
+SHAPE = model_checks.SHAPE
+LATENT_DIM = model_checks.LATENT_DIM
+NUM_CLASSES = model_checks.NUM_CLASSES
 
 CATEGORIES = (
     "image shape, rank or dtype",

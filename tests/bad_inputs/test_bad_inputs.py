@@ -30,12 +30,10 @@ from PIL import Image
 
 from keras_genimg.cli.main import main
 from keras_genimg.export import export_saved_model
-from keras_genimg.models import DCGAN, VAE
 from keras_genimg.serving import Client
 from tests.bad_inputs import (
     CATEGORIES,
     LATENT_DIM,
-    NUM_CLASSES,
     SHAPE,
     all_cases,
     readme_sentence,
@@ -100,15 +98,11 @@ def _write_files(tmp):
     return files
 
 
-def _write_models(tmp, files, env):
-    keras.utils.set_random_seed(0)
-    kwargs = {"image_shape": SHAPE, "latent_dim": LATENT_DIM, "filters": 8}
-    env.vae = VAE(seed=0, **kwargs)
-    env.dcgan = DCGAN(seed=0, **kwargs)
-    env.cgan = DCGAN(num_classes=NUM_CLASSES, seed=0, **kwargs)
-    env.cvae = VAE(num_classes=NUM_CLASSES, seed=0, **kwargs)
-    for model in (env.vae, env.dcgan, env.cgan, env.cvae):
-        model.compile()
+def _write_models(tmp, files, env, zoo_model):
+    # The session's tiny compiled models: 16x16x1 images, a latent vector
+    # of 4, 3 classes for the conditional ones (model_checks.build).
+    for name in ("vae", "dcgan", "cgan", "cvae"):
+        setattr(env, name, zoo_model(name))
     for name in ("vae", "dcgan", "cgan"):
         getattr(env, name).save(tmp / f"{name}.keras")
         files[f"{name}.keras"] = str(tmp / f"{name}.keras")
@@ -175,12 +169,12 @@ def _write_damaged(tmp, files, version_dir):
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
+def env(tmp_path_factory, zoo_model):
     """The models, files and exports the cases use, built once."""
     tmp = tmp_path_factory.mktemp("bad_inputs")
     env = SimpleNamespace(tmp=tmp)
     env.files = _write_files(tmp)
-    _write_models(tmp, env.files, env)
+    _write_models(tmp, env.files, env, zoo_model)
     yield env
     env.client.close()
 

@@ -11,7 +11,6 @@ from PIL import Image
 from keras_genimg.callbacks import save_image_grid
 from keras_genimg.cli.main import main
 from keras_genimg.metrics import build_judge
-from keras_genimg.models import VAE
 
 SHAPE = (16, 16, 1)
 KID = ["--kid-subsets", "3", "--kid-subset-size", "20"]
@@ -42,13 +41,10 @@ METRIC_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
+def run_dir(tmp_path_factory, zoo_model):
     """A run folder as `genimg train` leaves it, with an untrained VAE."""
-    keras.utils.set_random_seed(0)
     run = tmp_path_factory.mktemp("run")
-    VAE(image_shape=SHAPE, latent_dim=4, filters=8, seed=0).save(
-        run / "model.keras"
-    )
+    zoo_model("vae").save(run / "model.keras")
     (run / "history.json").write_text(
         json.dumps({"epoch": [1, 2], "loss": [3.0, 2.0], "kl_loss": [1, 2]})
     )

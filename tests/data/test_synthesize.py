@@ -119,10 +119,8 @@ def read_png(path):
     return tf.io.decode_png(tf.io.read_file(str(path))).numpy().astype(int)
 
 
-def test_synthesize_refuses_unconditional_models(tmp_path, capsys):
-    from keras_genimg.models import DCGAN
-
-    DCGAN((16, 16, 1), latent_dim=4, filters=8).save(tmp_path / "d.keras")
+def test_synthesize_refuses_unconditional_models(tmp_path, capsys, zoo_model):
+    zoo_model("dcgan").save(tmp_path / "d.keras")
     argv = ["synthesize", "--model", str(tmp_path / "d.keras")]
     with pytest.raises(SystemExit):
         main([*argv, "--per-class", "2"])

@@ -7,7 +7,6 @@ from PIL import Image
 
 from keras_genimg import latent
 from keras_genimg.cli.main import main
-from keras_genimg.models import DCGAN, VAE
 
 SHAPE = (16, 16, 1)
 
@@ -18,8 +17,8 @@ def seeded():
 
 
 @pytest.fixture(scope="module")
-def vae():
-    return VAE(image_shape=SHAPE, latent_dim=4, filters=8, seed=0)
+def vae(zoo_model):
+    return zoo_model("vae")
 
 
 def images(num, seed=0):
@@ -72,7 +71,7 @@ def test_slerp_of_batches_and_of_parallel_vectors():
         latent.interpolate(z, z[:4], 3)
 
 
-def test_interpolate_images_decodes_the_path_between_two_codes(vae):
+def test_interpolate_images_decodes_the_path_between_two_codes(vae, zoo_model):
     pair = images(2)
     path = latent.interpolate_images(vae, pair[0], pair[1], steps=5)
     assert path.shape == (5,) + SHAPE
@@ -84,11 +83,11 @@ def test_interpolate_images_decodes_the_path_between_two_codes(vae):
         expected,
         atol=1e-6,
     )
-    cvae = VAE(SHAPE, num_classes=3, latent_dim=4, filters=8)
+    cvae = zoo_model("cvae")
     with pytest.raises(ValueError, match="label"):
         latent.interpolate_images(cvae, *pair, steps=3)
     assert latent.interpolate_images(cvae, *pair, 3, label=2).shape[0] == 3
-    gan = DCGAN(SHAPE, num_classes=3, latent_dim=4, filters=8)
+    gan = zoo_model("cgan")
     with pytest.raises(ValueError, match="no encoder"):
         latent.interpolate_images(gan, *pair, steps=3)
 
@@ -114,8 +113,8 @@ def test_traversal_changes_only_the_chosen_dimension(vae):
         latent.traverse_latents(z[None], 0, values)
 
 
-def test_traversal_of_a_conditional_model_keeps_its_label():
-    gan = DCGAN(SHAPE, num_classes=3, latent_dim=4, filters=8)
+def test_traversal_of_a_conditional_model_keeps_its_label(zoo_model):
+    gan = zoo_model("cgan")
     z = np.zeros(4, "float32")
     swept = latent.traverse(gan, z, 1, [-1.0, 1.0], label=2)
     expected = gan.generate(
@@ -148,8 +147,8 @@ def test_attribute_vector_is_the_mean_code_difference(vae):
     )
 
 
-def test_attribute_vector_of_a_conditional_vae_needs_labels():
-    cvae = VAE(SHAPE, num_classes=3, latent_dim=4, filters=8)
+def test_attribute_vector_of_a_conditional_vae_needs_labels(zoo_model):
+    cvae = zoo_model("cvae")
     with pytest.raises(ValueError, match="labels_with"):
         latent.attribute_vector(cvae, images(2), images(2, seed=1))
     vector = latent.attribute_vector(
