@@ -3,8 +3,9 @@
 Run as `KERAS_BACKEND=jax python -m tests.backend_checks.zoo_steps OUT`
 (the backend is chosen when Keras is first imported, so each backend needs
 a process of its own). With `--without-tensorflow`, `import tensorflow`
-fails in the process, as on a machine without it. `tests/test_backends.py`
-runs it on every backend and compares what the processes wrote:
+fails in the process, as on a machine without it.
+`tests/backends/test_backends.py` runs it on every backend and compares
+what the processes wrote:
 
 - `OUT/<backend>/step-<part>.npz`: logs and weights after one SGD step of
   every model from the same initial weights, batch and noise;

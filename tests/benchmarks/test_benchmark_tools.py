@@ -1,0 +1,112 @@
+"""The arithmetic of the benchmark scripts, on canned input."""
+
+import argparse
+import re
+import runpy
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+step_profile = pytest.importorskip("step_profile")
+
+CONV = (
+    "onednn_verbose,v1,primitive,exec,cpu,convolution,"
+    "brg_conv_fwd:avx512_core,{prop},src:f32::blocked:acdb::f0 "
+    "wei:f32:a:blocked:Adcb16a::f0,attr-scratchpad:user,"
+    "alg:convolution_direct,mb32_ic64oc128_ih14oh7kh4sh2dh0ph1_"
+    "iw14ow7kw4sw2dw0pw1,{ms}"
+)
+REORDER = (
+    "onednn_verbose,v1,primitive,exec,cpu,reorder,jit:uni,undef,"
+    "src:f32::blocked:cdba::f0 dst:f32::blocked:Adcb16a::f0,,,128x64x4x4,{ms}"
+)
+
+
+def test_conv_flops_counts_two_per_multiply_add():
+    problem = "mb32_ic64oc128_ih14oh7kh4sh2dh0ph1_iw14ow7kw4sw2dw0pw1"
+    assert step_profile.conv_flops(problem) == 2 * 32 * 64 * 128 * 7 * 7 * 16
+
+
+def test_conv_flops_of_a_grouped_convolution():
+    problem = "g2mb1_ic4oc6_ih3oh3kh1sh1dh0ph0_iw3ow3kw1sw1dw0pw0"
+    assert step_profile.conv_flops(problem) == 2 * 1 * (4 // 2) * 6 * 9
+
+
+def test_summarize_sums_timed_kernels_per_step_by_kind():
+    lines = [
+        CONV.format(prop="forward_training", ms=100.0),  # warm-up: ignored
+        step_profile.START,
+        CONV.format(prop="forward_training", ms=2.0),
+        CONV.format(prop="backward_weights", ms=3.0),
+        CONV.format(prop="forward_training", ms=4.0),
+        REORDER.format(ms=0.5),
+        "onednn_verbose,v1,primitive,exec,cpu,batch_normalization,"
+        "bnorm_jit:avx512_core,forward_training,,,,mb32ic64ih14iw14,1.0",
+        "onednn_verbose,v1,primitive,create:cache_hit,cpu,reorder,,,,,,1.0",
+        "onednn_verbose,v1,graph,exec,cpu,100002,sdp,,,,,,9.0",
+        f"{step_profile.END} 0.02",
+        CONV.format(prop="backward_data", ms=100.0),  # after: ignored
+    ]
+    step_seconds, kinds = step_profile.summarize(lines, steps=2)
+    flops = 2 * 32 * 64 * 128 * 7 * 7 * 16
+    assert step_seconds == pytest.approx(0.01)
+    assert kinds["conv forward"] == (pytest.approx(0.003), flops)
+    assert kinds["conv backward (weights)"] == (
+        pytest.approx(0.0015),
+        flops / 2,
+    )
+    assert kinds["reorders"] == (pytest.approx(0.00025), 0)
+    assert kinds["batch norm"] == (pytest.approx(0.0005), 0)
+    assert "conv backward (data)" not in kinds
+
+
+def test_summarize_without_end_marker_raises():
+    with pytest.raises(RuntimeError, match="no timed steps"):
+        step_profile.summarize([step_profile.START], steps=1)
+
+
+# === The benchmark commands the documents print ===
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENTS_WITH_BENCHMARKS = ("benchmarks/RESULTS.md", "README.md")
+
+
+def printed_benchmark_commands():
+    """Every inline `python benchmarks/...` command of the documents,
+    with its line breaks undone."""
+    found = []
+    for document in DOCUMENTS_WITH_BENCHMARKS:
+        text = (ROOT / document).read_text()
+        for span in re.findall(r"`(python\s+benchmarks/\w+\.py[^`]*)`", text):
+            found.append(pytest.param(" ".join(span.split()), id=span[:60]))
+    return found
+
+
+class _Parsed(Exception):
+    """Raised once a benchmark has parsed its arguments."""
+
+
+@pytest.mark.parametrize("command", printed_benchmark_commands())
+def test_printed_benchmark_commands_parse_as_printed(command, monkeypatch):
+    """The benchmarks run for minutes to hours, so the tests do not run
+    them; they run each printed command up to its argument parsing (a
+    renamed or removed option fails here)."""
+    script, *args = shlex.split(command)[1:]
+    assert (ROOT / script).is_file(), script
+    if "ArgumentParser" not in (ROOT / script).read_text():
+        assert args == [], f"{script} takes no arguments"
+        return
+    parse_args = argparse.ArgumentParser.parse_args
+
+    def parse_then_stop(self, args=None, namespace=None):
+        parse_args(self, args, namespace)
+        raise _Parsed
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_then_stop)
+    monkeypatch.setattr(sys, "argv", [script, *args])
+    module = runpy.run_path(str(ROOT / script), run_name="benchmark")
+    with pytest.raises(_Parsed):
+        module["main"]()

@@ -1,0 +1,79 @@
+"""Every fenced `bash` and `python` block of the README runs as printed.
+
+`tests/docs/readme_tour.py` runs the blocks in a process of its own, started
+when the suite starts (see `tests/conftest.py`), so that it works beside
+the rest of the suite; here each block is one test that reads its
+outcome. What cannot run here is listed, with the reason, in
+`readme_tour.SKIPPED`.
+"""
+
+import atexit
+import concurrent.futures
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.docs.readme_tour import DOCUMENTS, SKIPPED, blocks
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_TOUR = {}
+
+
+def start_tour():
+    """Starts the tour's process in a thread of its own, once; returns the
+    folder it writes to."""
+    if "done" not in _TOUR:
+        out = Path(tempfile.mkdtemp(prefix="keras_genimg_readme_"))
+        atexit.register(shutil.rmtree, out, ignore_errors=True)
+        command = [
+            sys.executable,
+            "-m",
+            "tests.docs.readme_tour",
+            str(out / "tour"),
+        ]
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        _TOUR["out"] = out
+        _TOUR["done"] = pool.submit(
+            subprocess.run, command, cwd=ROOT, capture_output=True,
+            text=True, timeout=1200,
+        )  # fmt: skip
+        pool.shutdown(wait=False)
+    return _TOUR["out"]
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    out = start_tour()
+    result = _TOUR["done"].result()
+    path = out / "tour" / "outcomes.json"
+    assert path.is_file(), result.stdout[-3000:] + result.stderr[-3000:]
+    return json.loads(path.read_text())
+
+
+PARAMS = [
+    pytest.param(f"{document}:{line}", id=f"{document}:{line}")
+    for document in DOCUMENTS
+    for line, _, _ in blocks(document)
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("block", PARAMS)
+def test_readme_block_runs(outcomes, block):
+    outcome = outcomes[block]
+    if outcome["status"] == "skipped":
+        pytest.skip(outcome["detail"])
+    assert outcome["status"] == "ran", outcome["detail"]
+
+
+def test_every_block_is_found_and_every_skip_is_used():
+    texts = [t for d in DOCUMENTS for _, _, t in blocks(d)]
+    assert len(texts) > 20
+    for start in SKIPPED:
+        assert any(start in text for text in texts), f"unused skip {start!r}"
