@@ -146,7 +146,7 @@ def has_backup(folder):
 
 
 # `fit` makes two iterators of a `tf.data.Dataset` per epoch (Keras 3.10 to
-# 3.15); tests/test_resume.py fails if that changes.
+# 3.15); tests/cli/test_resume.py fails if that changes.
 ITERATORS_PER_EPOCH = 2
 
 

@@ -79,8 +79,8 @@ class _values_kept:
         if exc_type is None:
             return
         for variable, value in self.saved:
-            # `_value` is private: tests/test_backend.py fails if Keras
-            # stops emptying variables this way.
+            # `_value` is private: tests/backends/test_backends.py fails if
+            # Keras stops emptying variables this way.
             if getattr(variable, "_value", None) is None:
                 variable.assign(value)
 

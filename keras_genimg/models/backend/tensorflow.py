@@ -19,10 +19,10 @@ class Trainer:
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # A private hook of Keras' TensorFlow trainer (3.10-3.15, tested in
-        # tests/test_backend.py): it takes a batch from the iterator and
-        # reduces it across the replicas to build the model from it; under
-        # MultiWorkerMirroredStrategy that reduction fails on an
-        # `(images, labels)` batch. The zoo's models are built when they
+        # tests/backends/test_backends.py): it takes a batch from the
+        # iterator and reduces it across the replicas to build the model
+        # from it; under MultiWorkerMirroredStrategy that reduction fails on
+        # an `(images, labels)` batch. The zoo's models are built when they
         # are made and compile no Keras losses or metrics, so only the
         # optimizers are left to build, which needs no batch.
         if (

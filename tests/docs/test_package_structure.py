@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "keras_genimg"
+PACKAGE = Path(__file__).resolve().parents[2] / "keras_genimg"
 
 
 def imported_modules(path):
