@@ -11,13 +11,17 @@ process per line would start TensorFlow some thirty times); python blocks
 run in one namespace, as pasted into one session, except those that pick
 a Keras backend, which run as scripts. What cannot run here is listed in
 SKIPPED with the reason; a block whose every line is skipped counts as
-skipped. `tests/docs/test_readme.py` starts this in the background when the
-suite starts and reports one test per block.
+skipped. Without `../shared/data/mnist` (the tests must pass without it),
+the lines that read it are skipped, and so are the lines and blocks that
+read what those would have written (their `--out`, `--export`, `--to`).
+`tests/docs/test_readme.py` starts this in the background when the suite
+starts and reports one test per block.
 """
 
 import contextlib
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -98,13 +102,45 @@ def commands(text):
     return found
 
 
+# What the skipped `genimg` lines would have written: later lines and
+# blocks that read it are skipped too.
+NOT_WRITTEN = set()
+OUTPUT_OPTIONS = ("--out", "--export", "--to", ">")
+
+
 def skip_reason(text):
+    reason = listed_reason(text)
+    if reason:
+        return reason
+    if MNIST in text and not SHARED.is_dir():
+        return f"needs {MNIST}, absent here"
+    for path in sorted(NOT_WRITTEN):
+        if re.search(rf"(?<![\w/.]){re.escape(path)}(?![\w.])", text):
+            return f"needs {path}, which a skipped line writes"
+    return None
+
+
+def listed_reason(text):
+    """The reason SKIPPED gives for `text`, or None."""
     for start, reason in SKIPPED.items():
         if text.lstrip().startswith(start):
             return reason
-    if MNIST in text and not SHARED.is_dir():
-        return f"needs {MNIST}, absent here"
     return None
+
+
+def outputs(line):
+    """The files and folders a `genimg` line writes."""
+    words = shlex.split(line, comments=True)
+    found = {
+        words[i + 1]
+        for i, word in enumerate(words[:-1])
+        if word in OUTPUT_OPTIONS
+    }
+    if words[:2] == ["genimg", "train"] and "--out" not in words:
+        found.add(f"runs/{words[2]}")
+    if words[:3] == ["genimg", "judge", "train"] and "--out" not in words:
+        found.add("judge.keras")
+    return found
 
 
 def run_genimg(line):
@@ -133,6 +169,10 @@ def run_bash(text):
         reason = skip_reason(line)
         if reason:
             reasons.append(reason)
+            if not listed_reason(line):
+                # Lines listed in SKIPPED run elsewhere or write nothing
+                # the README reads later.
+                NOT_WRITTEN.update(outputs(line))
         elif line.startswith("genimg "):
             run_genimg(line)
         else:
