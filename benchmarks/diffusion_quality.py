@@ -62,10 +62,15 @@ def main():
 
     x, extractor, reference = judge_of(args.data)
 
+    scores = {}  # of the model as trained so far, by (count, steps)
+
     def fcd(model, count, steps=None):
-        images = model.generate(count, seed=1, steps=steps)
-        features = extractor.extract(images).features
-        return frechet_distance_from_features(reference, features)
+        key = (count, steps or model.sampling_steps)
+        if key not in scores:
+            images = model.generate(count, seed=1, steps=steps)
+            features = extractor.extract(images).features
+            scores[key] = frechet_distance_from_features(reference, features)
+        return scores[key]
 
     precision, reason = auto_mixed_precision()
     policy = None if precision == "float32" else f"mixed_{precision}"
@@ -78,6 +83,7 @@ def main():
         start = time.perf_counter()
         contestant.train_epoch()
         elapsed += time.perf_counter() - start
+        scores.clear()
         epochs += 1
         if epochs % args.every == 0 or elapsed >= args.minutes * 60:
             curve.append((elapsed, fcd(model, args.curve_samples)))
