@@ -208,92 +208,81 @@ def evaluate(
         raise ValueError("Give either a model or `real_images`.")
     started = time.time()
     extractor, features_info = open_features(features, inception_weights)
-    with contextlib.ExitStack() as stack:
-        generator = model
-        if isinstance(model, (str, os.PathLike)):
-            # `export` (and `data`) need TensorFlow: the metrics import
-            # without it.
-            from keras_genimg.export import open_generator
-
-            generator = stack.enter_context(open_generator(model))
-        return _evaluate(
-            generator, data, split, data_range, extractor, features_info,
-            num_images, seed, (kid_subsets, kid_subset_size, neighbours),
-            cache_dir, use_cache, real_images, real_range, verbose, started,
-        )  # fmt: skip
-
-
-def _evaluate(
-    generator, data, split, data_range, extractor, features_info,
-    num_images, seed, settings, cache_dir, use_cache, real_images,
-    real_range, verbose, started,
-):  # fmt: skip
-    """`evaluate`, once the features and the generator are open."""
+    # `export` and `data` need TensorFlow: the metrics import without it.
     from keras_genimg.data import load_slice
 
-    kid_subsets, kid_subset_size, neighbours = settings
-    say = _printer(verbose)
-    image_shape = None if generator is None else generator.image_shape
-    x, y = load_slice(data, split, data_range, image_shape)
-    data_info = describe_source(data, split, data_range)
-    num_reference = len(x)
-    say(f"Reference: {num_reference} images of {data!r} ({split})")
-    reference = compute_reference(
-        x,
-        extractor,
-        labels=y,
-        description=data_info,
-        cache_dir=cache_dir,
-        use_cache=use_cache,
-        progress=_progress(len(x), "reference features", verbose),
-    )
-    if reference.from_cache:
-        say("Reference features read from the cache.")
-    if generator is None:
-        x, _ = load_slice(real_images, split, real_range, None, labels=False)
-        say(f"Scoring {len(x)} real images of {real_images!r}")
-        image_shape = x.shape[1:]
-        progress = _progress(len(x), "real image features", verbose)
-        generated = extractor.extract(x, progress=progress)
-    else:
-        num_images = limit_samples(num_images)
-        say(f"Generating {num_images} images")
-        generated = _generated_features(
-            generator, extractor, num_images, seed, verbose
+    opened = contextlib.nullcontext(model)
+    if isinstance(model, (str, os.PathLike)):
+        from keras_genimg.export import open_generator
+
+        opened = open_generator(model)
+    with opened as generator:
+        say = _printer(verbose)
+        image_shape = None if generator is None else generator.image_shape
+        x, y = load_slice(data, split, data_range, image_shape)
+        data_info = describe_source(data, split, data_range)
+        num_reference = len(x)
+        say(f"Reference: {num_reference} images of {data!r} ({split})")
+        reference = compute_reference(
+            x,
+            extractor,
+            labels=y,
+            description=data_info,
+            cache_dir=cache_dir,
+            use_cache=use_cache,
+            progress=_progress(len(x), "reference features", verbose),
         )
-    result = compute_metrics(
-        reference,
-        generated,
-        kid_subsets=kid_subsets,
-        kid_subset_size=kid_subset_size,
-        neighbours=neighbours,
-        seed=seed,
-    )
-    return {
-        "metrics": result,
-        "frechet_name": "FID" if extractor.name == "inception_v3" else "FCD",
-        "coverage": result.pop("coverage", None),
-        "settings": {
-            "kid_subsets": kid_subsets,
-            "kid_subset_size": kid_subset_size,
-            "neighbours": neighbours,
-            "num_reference": len(reference),
-        },
-        "real_images": None
-        if real_images is None
-        else describe_source(real_images, split, real_range),
-        "data": {
-            **data_info,
-            "num_images": num_reference,
-            "labels": y is not None,
-        },
-        "features": features_info,
-        "image_shape": [int(d) for d in image_shape],
-        "num_generated": len(generated.features),
-        "seed": None if generator is None else seed,
-        "reference_from_cache": reference.from_cache,
-        "seconds": round(time.time() - started, 1),
-    }
+        if reference.from_cache:
+            say("Reference features read from the cache.")
+        if generator is None:
+            x, _ = load_slice(
+                real_images, split, real_range, None, labels=False
+            )
+            say(f"Scoring {len(x)} real images of {real_images!r}")
+            image_shape = x.shape[1:]
+            progress = _progress(len(x), "real image features", verbose)
+            generated = extractor.extract(x, progress=progress)
+        else:
+            num_images = limit_samples(num_images)
+            say(f"Generating {num_images} images")
+            generated = _generated_features(
+                generator, extractor, num_images, seed, verbose
+            )
+        result = compute_metrics(
+            reference,
+            generated,
+            kid_subsets=kid_subsets,
+            kid_subset_size=kid_subset_size,
+            neighbours=neighbours,
+            seed=seed,
+        )
+        return {
+            "metrics": result,
+            "frechet_name": "FID"
+            if extractor.name == "inception_v3"
+            else "FCD",
+            "coverage": result.pop("coverage", None),
+            "settings": {
+                "kid_subsets": kid_subsets,
+                "kid_subset_size": kid_subset_size,
+                "neighbours": neighbours,
+                "num_reference": len(reference),
+            },
+            "real_images": None
+            if real_images is None
+            else describe_source(real_images, split, real_range),
+            "data": {
+                **data_info,
+                "num_images": num_reference,
+                "labels": y is not None,
+            },
+            "features": features_info,
+            "image_shape": [int(d) for d in image_shape],
+            "num_generated": len(generated.features),
+            "seed": None if generator is None else seed,
+            "reference_from_cache": reference.from_cache,
+            "seconds": round(time.time() - started, 1),
+        }
 
 
 def open_features(features, inception_weights=None):
