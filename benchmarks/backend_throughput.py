@@ -182,6 +182,9 @@ def main():
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     baseline = args.backends[0]
+    # This process reads the zoo's registry too: on the first backend
+    # listed, so that it runs where TensorFlow is not installed.
+    os.environ.setdefault("KERAS_BACKEND", baseline)
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} "
         f"cores; {args.task}; {args.steps} steps x {args.repeats} repeats, "

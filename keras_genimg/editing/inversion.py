@@ -80,7 +80,7 @@ def invert_generator(
         z = z - step_size * first / (ops.sqrt(second) + EPSILON)
         return ops.stop_gradient(z), first, second
 
-    adam_step = backend.compiled(adam_step)
+    adam_step = backend.compiled(adam_step, model.variables)
     first, second = ops.zeros_like(z), ops.zeros_like(z)
     for step in range(1, steps + 1):
         step_size = (

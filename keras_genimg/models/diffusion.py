@@ -330,7 +330,7 @@ class DiffusionModel(GenerativeModel):
 
             # Compiled once per setting: an eager loop over the U-Net
             # would cost more than its arithmetic.
-            self._samplers[key] = backend.compiled(run)
+            self._samplers[key] = backend.compiled(run, network.variables)
         if labels is not None:
             labels = ops.cast(ops.convert_to_tensor(labels), "int32")
         return self._samplers[key](

@@ -114,7 +114,8 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
         On the TensorFlow backend this is a `tf.function` traced once for
         any batch size, so sampling one image costs a graph call rather
-        than an eager pass through every layer.
+        than an eager pass through every layer; on JAX, a `jax.jit`
+        (traced once per batch size) that reads the current weights.
 
         Args:
             z: float32 latent vectors `(batch, latent_dim)`.
@@ -141,7 +142,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
                 return self.latent_to_images(z)
 
         if keras.backend.backend() != "tensorflow":
-            return function
+            return backend.compiled(function, self.variables)
         import tensorflow as tf  # only where TensorFlow is the backend
 
         specs = [tf.TensorSpec((None, self.latent_dim), tf.float32)]

@@ -379,6 +379,35 @@ def diffusion_loss_goes_down():
     return {"before": before, "after": fixed_loss()}
 
 
+def sampling_follows_the_weights():
+    """Sampling after the weights change (as training changes them) uses
+    the new weights, on each compiled sampling path: for each, whether
+    the images changed and whether they equal a fresh model's with the
+    same weights."""
+    report = {}
+    rng = np.random.default_rng(0)
+    for name, options in (("dcgan", {}), ("ddpm", {}), ("ddpm", {"steps": 3})):
+        model, trained = build(name), build(name)
+        if name == "ddpm":
+            model.sampling_steps = trained.sampling_steps = 2
+        # Moved off their initial values (the U-Net's last layer starts
+        # at zero, which would make every image the same).
+        trained.set_weights(
+            [w + rng.normal(0, 0.05, w.shape).astype(w.dtype)
+             if w.dtype.kind == "f" else w
+             for w in trained.get_weights()]
+        )  # fmt: skip
+        before = model.generate(num_images=2, seed=1, **options)
+        model.set_weights(trained.get_weights())
+        after = model.generate(num_images=2, seed=1, **options)
+        expected = trained.generate(num_images=2, seed=1, **options)
+        report[f"{name}{options}"] = {
+            "changed": bool(np.abs(after - before).max() > 1e-3),
+            "max_difference": float(np.abs(after - expected).max()),
+        }
+    return report
+
+
 def inversion_recovers_a_generated_image():
     """GAN inversion (gradients w.r.t. `z`, outside a step) fits a
     DCGAN's image from its known bottom half."""
@@ -421,6 +450,7 @@ PARTS = {
             "convolutions",
             "ddpm",
             "inversion",
+            "sampling",
         ),
     ),
     "first": (
@@ -429,7 +459,7 @@ PARTS = {
     ),
     "second": (
         ["dcgan", "wgan_gp", "ddpm"],
-        ("mixed_precision", "ddpm", "data_parallel"),
+        ("mixed_precision", "ddpm", "sampling", "data_parallel"),
     ),
 }
 
@@ -462,6 +492,8 @@ def main(argv=None):
         fits["failed_fit"] = failed_fit_leaves_the_model_usable(out)
     if "ddpm" in checks:
         fits["diffusion_loss"] = diffusion_loss_goes_down()
+    if "sampling" in checks:
+        fits["sampling"] = sampling_follows_the_weights()
     if "inversion" in checks:
         fits["inversion"] = inversion_recovers_a_generated_image()
     if "convolutions" in checks and backend == "jax":

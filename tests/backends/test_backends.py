@@ -206,6 +206,17 @@ def test_diffusion_loss_on_a_fixed_batch_goes_down(results, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_sampling_uses_the_current_weights(results, backend):
+    # A compiled sampler (a jax.jit on JAX) must read the weights at each
+    # call, not keep those it was first traced with.
+    report = fit_report(results, backend, "sampling")
+    assert len(report) == 3
+    for path, outcome in report.items():
+        assert outcome["changed"], path
+        assert outcome["max_difference"] < 1e-4, (path, outcome)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_gan_inversion_fits_a_generated_image(results, backend):
     report = fit_report(results, backend, "inversion")
     for loss, start in zip(report["loss"], report["start_loss"]):

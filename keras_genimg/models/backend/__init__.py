@@ -19,8 +19,9 @@ the running Keras backend once, at import, and re-exports its helpers:
   (second-order gradients, as the WGAN-GP penalty needs). It also
   works outside a step, e.g. to fit a latent vector to an image.
 - `apply_gradients(optimizer, grads, variables)`.
-- `compiled(fn)`: `fn` compiled (a `tf.function`, a `jax.jit`; as it is
-  on PyTorch), for inference loops outside `fit`.
+- `compiled(fn, variables)`: `fn` compiled (a `tf.function`, a
+  `jax.jit`; as it is on PyTorch), for inference outside `fit`; it
+  reads the current values of `variables` at every call.
 - `num_replicas()`, `replica_id()`, `step_logs(logs)`: what a step needs
   to know about the replicas of a `tf.distribute` strategy (one replica
   on JAX and PyTorch, where a `keras.distribution` works on global

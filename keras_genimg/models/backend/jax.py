@@ -190,10 +190,27 @@ def value_and_input_grad(fn, x):
     return (y, aux), grads
 
 
-def compiled(fn):
-    """`fn` jitted; the variables it reads become constants of it, so it
-    is for inference (e.g. inverting a generator), not training."""
-    return jax.jit(fn)
+def compiled(fn, variables):
+    """`fn` jitted, for inference (sampling, inverting a generator).
+
+    The values of `variables` are arguments of the jitted function, read
+    at every call: a trace would otherwise hold the values it saw as
+    constants, and keep sampling with them after more training. What
+    `fn` assigns to variables is dropped.
+    """
+    variables = list(variables)
+
+    def with_values(values, *args):
+        mapping = list(zip(variables, values))
+        with keras.StatelessScope(state_mapping=mapping):
+            return fn(*args)
+
+    jitted = jax.jit(with_values)
+
+    def call(*args):
+        return jitted([v.value for v in variables], *args)
+
+    return call
 
 
 def apply_gradients(optimizer, grads, variables):

@@ -62,8 +62,9 @@ def apply_gradients(optimizer, grads, variables):
     optimizer.apply_gradients(zip(grads, variables))
 
 
-def compiled(fn):
-    """`fn` as one graph, traced for the shapes it is called with."""
+def compiled(fn, variables):
+    """`fn` as one graph, traced for the shapes it is called with; it
+    reads `variables` (unused here) when it runs."""
     return tf.function(fn, reduce_retracing=True)
 
 

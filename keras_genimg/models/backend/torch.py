@@ -56,8 +56,8 @@ def value_and_input_grad(fn, x):
     return (y, aux), grads
 
 
-def compiled(fn):
-    """`fn` itself: PyTorch runs eagerly."""
+def compiled(fn, variables):
+    """`fn` itself: PyTorch runs eagerly (`variables` unused)."""
     return fn
 
 
