@@ -4,7 +4,9 @@ Every signature takes and returns named float32 or int32 tensors with an
 unknown batch dimension, whatever the model's dtype policy:
 
 - every model: `serving_default` (`z` -> `images`) and `sample` (`seed` ->
-  `images`, one image per int32 seed);
+  `images`, one image per int32 seed); `z` is shaped `(batch,
+  *model.latent_shape)`: latent vectors, or a diffusion model's noise
+  as images;
 - models with an `encoder` (the VAEs) also: `decode` (as
   `serving_default`), `encode` (`images` -> `z_mean`, `z_log_var`),
   `reconstruct` (`images` -> `images`, through the posterior mean),
@@ -77,7 +79,9 @@ class Signature:
         inputs = {}
         for spec in self.inputs:
             if spec.name == "z":
-                inputs["z"] = latents_from_seeds(seeds, spec.shape[1])
+                shape = tuple(spec.shape[1:])
+                z = latents_from_seeds(seeds, int(np.prod(shape)))
+                inputs["z"] = z.reshape(batch_size, *shape)
             elif spec.name == "seed":
                 inputs["seed"] = seeds
             elif spec.name == "label":
@@ -98,8 +102,9 @@ def serving_signatures(model):
     """Builds the serving signatures of a zoo model.
 
     Args:
-        model: a zoo model: `image_shape`, `latent_dim` and
-            `latent_to_images(z)`, plus `encoder` for the autoencoders.
+        model: a zoo model: `image_shape`, `latent_dim`, `latent_shape`
+            and `latent_to_images(z)`, plus `encoder` for the
+            autoencoders.
 
     Returns:
         A dict of signature name to `Signature`, `serving_default` first.
@@ -114,6 +119,7 @@ def serving_signatures(model):
     required = (
         "image_shape",
         "latent_dim",
+        "latent_shape",
         "latent_to_images",
         "is_autoencoder",
     )
@@ -139,13 +145,14 @@ def signature_table(signatures):
 
 def _generator_signatures(model):
     latent_dim = model.latent_dim
+    z_shape = [None, *model.latent_shape]
     num_classes = getattr(model, "num_classes", None)
-    z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
+    z_spec = tf.TensorSpec(z_shape, tf.float32, name="z")
     seed_spec = tf.TensorSpec([None], tf.int32, name="seed")
     images = {"images": ("DT_FLOAT", (-1, *model.image_shape))}
 
     def from_z(z, label=None):
-        z = _checked(z, [None, latent_dim], "z")
+        z = tf.reshape(_checked(z, z_shape, "z"), [-1, latent_dim])
         return {"images": _images(model, z, label)}
 
     def from_seed(seed, label=None):
@@ -153,7 +160,8 @@ def _generator_signatures(model):
         return {"images": _images(model, z, label)}
 
     def reference_z(inputs):
-        return {"images": _keras_images(model, inputs["z"], inputs)}
+        z = np.reshape(inputs["z"], (-1, latent_dim))
+        return {"images": _keras_images(model, z, inputs)}
 
     def reference_seed(inputs):
         z = latents_from_seeds(inputs["seed"], latent_dim)

@@ -177,6 +177,12 @@ class DiffusionModel(GenerativeModel):
         return [self.loss_tracker]
 
     @property
+    def latent_shape(self):
+        """The noise's shape, the image shape: a SavedModel's `z` input
+        takes `(batch, H, W, C)` noise."""
+        return tuple(self.image_shape)
+
+    @property
     def sampling_steps(self):
         """DDIM steps of `latent_to_images`; settable (e.g. before export)."""
         return self._sampling_steps

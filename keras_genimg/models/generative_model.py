@@ -260,14 +260,26 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     # === Input checks ===
 
+    @property
+    def latent_shape(self):
+        """The shape of one latent vector in a SavedModel's `z` input:
+        `(latent_dim,)`; a diffusion model's noise has its image shape."""
+        return (self.latent_dim,)
+
     def check_latent(self, z):
-        """Returns `z` as float32 numpy `(batch, latent_dim)` or raises."""
+        """Returns `z` as float32 numpy `(batch, latent_dim)` or raises.
+
+        `z` may also be shaped `(batch, *latent_shape)`: a diffusion
+        model's noise as images.
+        """
         z = np.asarray(z)
         if not np.issubdtype(z.dtype, np.floating):
             raise ValueError(
                 f"Latent vectors must be floating point. Received dtype "
                 f"{z.dtype}."
             )
+        if len(self.latent_shape) > 1 and z.shape[1:] == self.latent_shape:
+            z = z.reshape(len(z), self.latent_dim)
         if z.ndim != 2 or z.shape[1] != self.latent_dim or len(z) == 0:
             raise ValueError(
                 f"Latent vectors must have shape (batch, {self.latent_dim}) "

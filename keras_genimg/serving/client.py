@@ -2,6 +2,8 @@
 
 import urllib.parse
 
+import numpy as np
+
 from keras_genimg.serving.rest import RestTransport
 from keras_genimg.serving.validation import check_inputs, check_outputs
 
@@ -102,9 +104,15 @@ class Client:
         return self._signatures
 
     @property
+    def latent_shape(self):
+        """Shape of one `z` of `serving_default`: `(latent_dim,)`, or a
+        diffusion model's image shape."""
+        return tuple(self._signature("serving_default")["inputs"]["z"][1][1:])
+
+    @property
     def latent_dim(self):
         """Size of the model's latent vectors."""
-        return self._signature("serving_default")["inputs"]["z"][1][1]
+        return int(np.prod(self.latent_shape))
 
     @property
     def image_shape(self):
@@ -135,7 +143,12 @@ class Client:
         )
 
     def generate(self, z, labels=None):
-        """Images in [0, 1] from latent vectors `(batch, latent_dim)`."""
+        """Images in [0, 1] from latent vectors `(batch, latent_dim)` (or,
+        for a diffusion model, noise `(batch, *latent_shape)`)."""
+        if len(self.latent_shape) > 1 and _shape(z)[1:] == (self.latent_dim,):
+            shaped = np.reshape(z, (len(z), *self.latent_shape))
+            # A list stays a list: the checks take lists of numbers leniently.
+            z = shaped.tolist() if isinstance(z, (list, tuple)) else shaped
         inputs = self._with_labels("serving_default", {"z": z}, labels)
         return self.predict("serving_default", inputs)["images"]
 
@@ -189,3 +202,11 @@ class Client:
                 )
             inputs["label"] = labels
         return inputs
+
+
+def _shape(value):
+    """`value`'s array shape, or `()` where it has none (ragged lists)."""
+    try:
+        return np.shape(value)
+    except ValueError:
+        return ()

@@ -111,6 +111,10 @@ def test_ddim_at_eta_zero_is_deterministic_and_follows_z():
     first = model.generate(z=z)
     np.testing.assert_array_equal(first, model.generate(z=z))
     np.testing.assert_array_equal(first, model.generate(num_images=3, seed=5))
+    # The noise as images, the shape of a SavedModel's `z`.
+    assert model.latent_shape == SHAPE
+    as_images = model.generate(z=z.reshape(3, *SHAPE))
+    np.testing.assert_array_equal(first, as_images)
     assert first.dtype == np.float32 and first.shape == (3, *SHAPE)
     assert 0.0 <= first.min() and first.max() <= 1.0
     assert np.abs(first[0] - first[1]).mean() > 1e-3

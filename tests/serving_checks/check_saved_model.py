@@ -114,10 +114,11 @@ def bad_requests(path, signature_defs):
     graph's own check, as in the server.
     """
     z = signature_defs["serving_default"].inputs["z"]
-    width = int(z.tensor_shape.dim[1].size)
+    z_shape = [int(d.size) for d in z.tensor_shape.dim[1:]]
+    wider = (2, *z_shape[:-1], z_shape[-1] + 1)
     cases = {
-        "z_width": ("serving_default", np.zeros((2, width + 1), "float32")),
-        "z_rank": ("serving_default", np.zeros((width,), "float32")),
+        "z_width": ("serving_default", np.zeros(wider, "float32")),
+        "z_rank": ("serving_default", np.zeros(z_shape, "float32")),
     }
     if "encode" in signature_defs:
         images = np.zeros((2, 8, 8, 1), "float32")

@@ -13,8 +13,8 @@ PREDICT = "tensorflow/serving/predict"
 IMAGES = ("DT_FLOAT", (-1, *SHAPE))
 LATENT = ("DT_FLOAT", (-1, LATENT_DIM))
 SEED = ("DT_INT32", (-1,))
-# A diffusion model's latent vector is its initial noise, one per pixel.
-NOISE = ("DT_FLOAT", (-1, SHAPE[0] * SHAPE[1] * SHAPE[2]))
+# A diffusion model's `z` is its initial noise, shaped as the images.
+NOISE = ("DT_FLOAT", (-1, *SHAPE))
 
 
 def _signature(inputs, outputs):
