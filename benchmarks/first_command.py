@@ -1,17 +1,19 @@
 """The README's first command: which model, in about 3 minutes, draws
 shapes a person recognises?
 
-Runs `genimg train MODEL --epochs E` on the built-in "shapes" data (as the
-README's first command does, in this process) for each candidate, times
-it, and judges 500 samples with a small classifier trained on the shapes'
-train split (`keras_genimg.metrics.train_judge`; its accuracy on held-out
-shapes is printed): the Fréchet classifier distance (FCD) to 1,000 real
-shapes, the share of each shape among the samples (the data has 20% of
-each), how confident the judge is, and, for conditional models, how often
-a sample is the shape it was asked for.
+Runs `genimg train MODEL --data DATA --epochs E` on built-in shapes (as
+the README's first command does, in this process; DATA is `shapes` or
+`simple-shapes`) for each candidate, times it, and judges 500 samples
+with a small classifier trained on that source's train split
+(`keras_genimg.metrics.train_judge`; its accuracy on held-out shapes is
+printed): the Fréchet classifier distance (FCD) to 1,000 real shapes,
+the share of each shape among the samples (the data has 20% of each),
+how confident the judge is, and, for conditional models, how often a
+sample is the shape it was asked for.
 
-    python benchmarks/first_command.py [--candidates dcgan:5 cgan:5 ...]
-        [--json results.json] [--grids DIR]
+    python benchmarks/first_command.py [--data simple-shapes]
+        [--candidates dcgan:5 cgan:5 ...] [--json results.json]
+        [--grids DIR]
 
 A candidate is `MODEL:EPOCHS`, optionally with more `genimg train` options
 as `MODEL:EPOCHS:OPTION=VALUE,...` (e.g. `dcgan:8:batch-size=64` or
@@ -42,12 +44,12 @@ SAMPLES = 500
 REAL_SIZE = (32, 32)
 
 
-def judge_shapes(epochs):
-    """A shapes classifier trained on the train split and the first half
-    of the test split, its accuracy measured on the second half, and its
-    extractor; the held-out half is the real reference."""
-    x, y = load_arrays("shapes", split="train", with_labels=True)
-    x_test, y_test = load_arrays("shapes", split="test", with_labels=True)
+def judge_shapes(source, epochs):
+    """A shapes classifier trained on the train split of `source` and the
+    first half of its test split, its accuracy measured on the second
+    half, and its extractor; the held-out half is the real reference."""
+    x, y = load_arrays(source, split="train", with_labels=True)
+    x_test, y_test = load_arrays(source, split="test", with_labels=True)
     judge, accuracy = train_judge(
         np.concatenate([x, x_test]),
         np.concatenate([y, y_test]),
@@ -85,8 +87,14 @@ def main():
     parser.add_argument(
         "--candidates",
         nargs="+",
-        default=["dcgan:5", "cgan:5", "sngan:5", "vae:5"],
+        default=["dcgan:5", "cgan:5"],
         help="MODEL:EPOCHS pairs",
+    )
+    parser.add_argument(
+        "--data",
+        choices=["shapes", "simple-shapes"],
+        default="simple-shapes",
+        help="the built-in data to train and judge on",
     )
     parser.add_argument(
         "--judge-epochs", type=int, default=10, help="epochs of the judge"
@@ -95,7 +103,7 @@ def main():
     parser.add_argument("--grids", help="copy the last sample grids here")
     args = parser.parse_args()
 
-    extractor, real = judge_shapes(args.judge_epochs)
+    extractor, real = judge_shapes(args.data, args.judge_epochs)
     real_features = extractor.extract(real).features
     results = {}
     for candidate in args.candidates:
@@ -106,8 +114,8 @@ def main():
             extra += [f"--{flag}", value]
         with tempfile.TemporaryDirectory() as out:
             start = time.perf_counter()
-            genimg(["train", name, "--epochs", epochs, "--out", out,
-                    "--verbose", "0", *extra])  # fmt: skip
+            genimg(["train", name, "--data", args.data, "--epochs", epochs,
+                    "--out", out, "--verbose", "0", *extra])  # fmt: skip
             seconds = time.perf_counter() - start
             results[candidate] = dict(
                 seconds=round(seconds, 1),

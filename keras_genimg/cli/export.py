@@ -78,3 +78,8 @@ def run(args):
     except (ExportError, FileExistsError) as err:
         raise CommandError(str(err)) from None
     print(f"Exported {args.model} to {path}")
+    if hasattr(model, "sampling_steps"):
+        print(
+            f"Its signatures run {model.sampling_steps} DDIM steps (fixed "
+            "at export; recorded in assets.extra/keras_genimg.json)."
+        )

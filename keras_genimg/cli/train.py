@@ -36,7 +36,8 @@ def add_parser(commands):
         "--data",
         default="shapes",
         metavar="SOURCE",
-        help="'shapes' (built-in, the default), a TensorFlow Datasets name "
+        help="'shapes' (built-in, the default), 'simple-shapes' (built-in: "
+        "centred, upright, one size), a TensorFlow Datasets name "
         "('mnist', 'fashion_mnist', 'cifar10', 'tfds:NAME'), a folder of "
         "MNIST IDX files, a .npz file, or a folder of images",
     )

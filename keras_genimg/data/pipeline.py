@@ -22,7 +22,7 @@ from keras_genimg.data.errors import DataSourceError
 PASS_BATCH = 1024
 
 SOURCE_FORMS = (
-    "'shapes' (built in, no download); "
+    "'shapes' or 'simple-shapes' (built in, no download); "
     f"{', '.join(repr(n) for n in tfds_source.TFDS_NAMES)} or "
     "'tfds:NAME' (TensorFlow Datasets); a path to a directory of "
     "MNIST-format IDX files, an .npz file or a folder of images; a numpy "
@@ -53,6 +53,8 @@ def load_images(
             - `"shapes"`: a built-in data set of drawn shapes, 10,000
               train and 2,000 test images of 32x32 (see
               `keras_genimg.data.shapes`), drawn directly at `image_size`;
+              `"simple-shapes"`: the same shapes centred, upright and of
+              one size;
             - `"mnist"`, `"fashion_mnist"`, `"cifar10"` or `"tfds:NAME"`:
               a TensorFlow Datasets data set with an `image` feature;
             - a path (str or `os.PathLike`) to a directory of MNIST-format
@@ -368,9 +370,11 @@ def _is_int(value):
 def _open_source(source, split, image_size, channels, limit, data_dir):
     """Dispatch to a source: `(dataset of (image, label), display name)`."""
     if isinstance(source, str):
-        if source == "shapes":
-            x, y = shapes.shapes_split(split, image_size, channels, limit)
-            return arrays.arrays_to_dataset(x, y), "'shapes'"
+        if source in shapes.SOURCES:
+            x, y = shapes.shapes_split(
+                split, image_size, channels, limit, source
+            )
+            return arrays.arrays_to_dataset(x, y), repr(source)
         if source in tfds_source.TFDS_NAMES:
             return tfds_source.load_tfds(source, split, data_dir), repr(source)
         if source.startswith(tfds_source.TFDS_PREFIX):

@@ -1,9 +1,12 @@
-"""A built-in data set of procedurally drawn shapes, in the spirit of dSprites.
+"""Built-in data sets of procedurally drawn shapes, in the spirit of dSprites.
 
-Each image holds one filled shape (see `SHAPE_CLASSES`) at a random
-position, scale and rotation, anti-aliased by supersampling. Grayscale
-images are white on black; RGB images use a random bright colour per image
-on black. Everything is drawn with numpy, so nothing is downloaded.
+Each image holds one filled shape (see `SHAPE_CLASSES`), anti-aliased by
+supersampling. In the `"shapes"` source it has a random position, scale
+and rotation; in `"simple-shapes"` it is centred, upright and of one size
+(ellipses still vary in aspect), which a GAN learns in a few minutes.
+Grayscale images are white on black; RGB images use a random bright
+colour per image on black. Everything is drawn with numpy, so nothing is
+downloaded.
 """
 
 import numpy as np
@@ -16,6 +19,13 @@ SHAPE_CLASSES = ("square", "ellipse", "triangle", "cross", "heart")
 SPLIT_SIZES = {"train": 10_000, "test": 2_000}
 """Number of images in each split of the `"shapes"` source."""
 
+POSES = ("random", "centred")
+"""How `render_shapes` places a shape: random position, scale and
+rotation, or centred, upright and of one size."""
+
+SOURCES = {"shapes": "random", "simple-shapes": "centred"}
+"""The built-in sources of drawn shapes, and the pose of their shapes."""
+
 SPLIT_SEEDS = {"train": 0, "test": 1}
 """The `render_shapes` seed behind each split of the `"shapes"` source."""
 
@@ -24,19 +34,23 @@ DEFAULT_IMAGE_SIZE = 32
 _CHUNK = 1024  # Images drawn per random stream; keeps prefixes stable.
 _SUPERSAMPLE = 3  # Samples per pixel side for anti-aliasing.
 _SCALE_RANGE = (0.35, 0.85)  # Shape radius as a fraction of half the side.
+_CENTRED_SCALE = 0.8  # The radius of a centred shape, likewise.
 _HEART_RADIUS = 1.337  # Heart curve fitted into the unit disk ...
 _HEART_CENTRE = 0.118  # ... around the middle of its bounding box.
 
 
 def render_shapes(
-    num_images, image_size=DEFAULT_IMAGE_SIZE, channels=1, seed=0
+    num_images, image_size=DEFAULT_IMAGE_SIZE, channels=1, seed=0, pose="random"
 ):
     """Draw `num_images` images of random shapes.
 
     Every shape fits inside a disk whose radius is drawn from 35% to 85%
     of half the (shorter) image side, wholly inside the image. The output
     is deterministic for a seed, and the first `k` images of a call are
-    the images of the same call with `num_images=k`.
+    the images of the same call with `num_images=k`. With
+    `pose="centred"`, every shape is centred, upright and of radius 80%
+    of half the side; the labels, aspects and colours are those of the
+    same seed with `pose="random"`.
 
     Args:
         num_images: int. How many images to draw.
@@ -45,6 +59,8 @@ def render_shapes(
         channels: int. 1 for white shapes on black, 3 for shapes of a
             random colour per image on black. Defaults to 1.
         seed: int. Non-negative seed of the random stream. Defaults to 0.
+        pose: str. One of `POSES`: `"random"` (the default) or
+            `"centred"`.
 
     Returns:
         `(images, labels)`: float32 images in [0, 1] shaped
@@ -76,12 +92,16 @@ def render_shapes(
         or seed < 0
     ):
         raise DataSourceError(f"seed must be a non-negative int, got {seed!r}.")
+    if pose not in POSES:
+        raise DataSourceError(
+            f"pose must be one of {', '.join(map(repr, POSES))}, got {pose!r}."
+        )
     images = np.empty((num_images, height, width, channels), np.float32)
     labels = np.empty((num_images,), np.int32)
     for start in range(0, num_images, _CHUNK):
         stop = min(start + _CHUNK, num_images)
         rng = np.random.default_rng([int(seed), start // _CHUNK])
-        params = _draw_params(rng, height, width)
+        params = _draw_params(rng, height, width, pose)
         params = {key: value[: stop - start] for key, value in params.items()}
         cover = _coverage(params, height, width)
         if channels == 1:
@@ -93,8 +113,10 @@ def render_shapes(
     return images, labels
 
 
-def shapes_split(split, image_size=None, channels=None, limit=None):
-    """The images of one split of the `"shapes"` source.
+def shapes_split(
+    split, image_size=None, channels=None, limit=None, source="shapes"
+):
+    """The images of one split of a built-in source of shapes.
 
     Args:
         split: str. `"train"` (10,000 images) or `"test"` (2,000 images).
@@ -102,6 +124,8 @@ def shapes_split(split, image_size=None, channels=None, limit=None):
             Defaults to None, meaning 32.
         channels: int or None. 1 or 3. Defaults to None, meaning 1.
         limit: int or None. Draw only the first `limit` images.
+        source: str. A key of `SOURCES`: `"shapes"` (the default) or
+            `"simple-shapes"`.
 
     Returns:
         `(images, labels)` as from `render_shapes`.
@@ -114,7 +138,7 @@ def shapes_split(split, image_size=None, channels=None, limit=None):
     """
     if split not in SPLIT_SIZES:
         raise DataSourceError(
-            f"Unknown split {split!r} for the 'shapes' source. Expected one "
+            f"Unknown split {split!r} for the {source!r} source. Expected one "
             f"of: {', '.join(repr(s) for s in SPLIT_SIZES)}."
         )
     count = SPLIT_SIZES[split]
@@ -125,6 +149,7 @@ def shapes_split(split, image_size=None, channels=None, limit=None):
         image_size=DEFAULT_IMAGE_SIZE if image_size is None else image_size,
         channels=1 if channels is None else channels,
         seed=SPLIT_SEEDS[split],
+        pose=SOURCES[source],
     )
 
 
@@ -148,7 +173,7 @@ def _check_size(image_size):
     return int(size[0]), int(size[1])
 
 
-def _draw_params(rng, height, width):
+def _draw_params(rng, height, width, pose):
     """Random parameters for a full chunk, always drawn in the same order."""
     n = _CHUNK
     label = rng.integers(0, len(SHAPE_CLASSES), n).astype(np.int32)
@@ -159,6 +184,10 @@ def _draw_params(rng, height, width):
     aspect = rng.uniform(0.5, 1.0, n)
     colour = rng.uniform(0, 1, (n, 3))
     colour /= colour.max(axis=1, keepdims=True)
+    if pose == "centred":
+        radius = np.full(n, _CENTRED_SCALE * min(height, width) / 2)
+        cx, cy = np.full(n, width / 2), np.full(n, height / 2)
+        angle = np.zeros(n)
     return {
         "label": label,
         "radius": radius.astype(np.float32),

@@ -28,6 +28,13 @@ CASES = [
         "batch_size must be an int >= 1, got 0",
     ),
     api(
+        "render-unknown-pose",
+        NAMES,
+        lambda env: data.render_shapes(2, pose="tilted"),
+        DataSourceError,
+        "pose must be one of 'random', 'centred', got 'tilted'",
+    ),
+    api(
         "load-negative-image-size",
         SIZE,
         lambda env: data.load_images("shapes", image_size=-1),

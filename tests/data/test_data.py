@@ -97,6 +97,32 @@ def test_shapes_source_splits_sizes_and_direct_size():
         load_images("shapes", split="validation")
 
 
+def test_simple_shapes_are_centred_upright_and_of_one_size():
+    x, y = load_arrays(
+        "simple-shapes", split="test", limit=400, with_labels=True
+    )
+    _, labels = render_shapes(400, seed=SPLIT_SEEDS["test"])
+    np.testing.assert_array_equal(y, labels)  # the same shapes, posed
+    # Every shape's centre of mass lies on the image's vertical axis
+    # (all five are mirror-symmetric about it when upright), and the
+    # squares, crosses and triangles are each one image.
+    columns = np.arange(32) + 0.5
+    mass = x[..., 0].sum(axis=1)
+    centre = (mass * columns).sum(axis=1) / mass.sum(axis=1)
+    np.testing.assert_allclose(centre, 16.0, atol=1e-3)
+    for name in ("square", "cross", "triangle"):
+        same = x[y == SHAPE_CLASSES.index(name)]
+        assert len(same) > 50
+        np.testing.assert_array_equal(
+            same, np.broadcast_to(same[0], same.shape)
+        )
+    # The random source's shapes are not centred.
+    random, _ = load_arrays("shapes", split="test", limit=400)
+    mass = random[..., 0].sum(axis=1)
+    spread = (mass * columns).sum(axis=1) / mass.sum(axis=1)
+    assert spread.std() > 3
+
+
 # === Pipeline behaviour ===
 
 

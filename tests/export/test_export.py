@@ -102,6 +102,7 @@ def test_export_records_the_sampling_steps_it_was_given(tmp_path, capsys):
             str(tmp_path / "ddpm"), "--sampling-steps", "3"]  # fmt: skip
     assert main(argv) == 0
     assert model_info(tmp_path / "ddpm" / "1")["sampling_steps"] == 3
+    assert "Its signatures run 3 DDIM steps" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name", sorted(zoo.GOLDEN))
