@@ -135,6 +135,7 @@ def run(args):
     from keras_genimg.callbacks.history_json import write_json_atomic
     from keras_genimg.metrics import (
         InceptionWeightsError,
+        check_features,
         evaluate,
         format_report,
     )
@@ -143,13 +144,10 @@ def run(args):
         raise CommandError("give either MODEL or --real-images SOURCE")
     if args.real_range and not args.real_images:
         raise CommandError("--real-range goes with --real-images")
-    if args.inception_weights and args.features != "inception":
-        raise CommandError("--inception-weights goes with --features inception")
-    if args.features != "inception" and not args.features.endswith(".keras"):
-        raise CommandError(
-            f"--features must be 'inception' or a judge .keras file, got "
-            f"{args.features!r}"
-        )
+    try:
+        check_features(args.features, args.inception_weights)
+    except ValueError as err:
+        raise CommandError(f"--features: {err}") from None
     out = args.out or output_beside(args.model, EVAL_FILE)
     check_output_file(out)
     try:

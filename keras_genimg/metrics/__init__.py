@@ -26,6 +26,7 @@ print(compute_metrics(reference, generated))  # fid, kid, is, precision, ...
 from keras_genimg.metrics.coverage import class_coverage
 from keras_genimg.metrics.evaluate import (
     METRICS,
+    check_features,
     compute_metrics,
     evaluate,
     open_features,
@@ -91,6 +92,7 @@ __all__ = [
     "load_judge",
     "manifold_membership",
     "mmd2_unbiased",
+    "check_features",
     "open_features",
     "precision_recall",
     "provenance_path",

@@ -285,6 +285,33 @@ def evaluate(
         }
 
 
+def check_features(features, inception_weights=None):
+    """Raises ValueError unless `open_features` takes these arguments.
+
+    Cheap: it opens nothing, so a command can check before its work.
+
+    Args:
+        features: `"inception"` or the path of a judge `.keras` file.
+        inception_weights: str or None. Local InceptionV3 weights.
+
+    Example:
+    >>> check_features("judge.keras")
+    >>> check_features("judge.keras", inception_weights="inception.h5")
+    Traceback (most recent call last):
+    ...
+    ValueError: Inception weights go with the 'inception' features.
+    """
+    if features == "inception":
+        return
+    if inception_weights:
+        raise ValueError("Inception weights go with the 'inception' features.")
+    if not str(features).endswith(".keras"):
+        raise ValueError(
+            f"features must be 'inception' or a judge .keras file, got "
+            f"{features!r}."
+        )
+
+
 def open_features(features, inception_weights=None):
     """The feature extractor `evaluate` uses, and how it is recorded.
 
@@ -300,19 +327,11 @@ def open_features(features, inception_weights=None):
     Example:
     >>> open_features("judge.keras")  # doctest: +SKIP
     """
+    check_features(features, inception_weights)
     if features == "inception":
         extractor = inception_extractor(inception_weights or "imagenet")
         info = {"kind": "inception", "weights": inception_weights}
     else:
-        if inception_weights:
-            raise ValueError(
-                "Inception weights go with the 'inception' features."
-            )
-        if not str(features).endswith(".keras"):
-            raise ValueError(
-                f"features must be 'inception' or a judge .keras file, got "
-                f"{features!r}."
-            )
         extractor = judge_extractor(features)
         info = {"kind": "judge", "path": os.path.abspath(features)}
         if os.path.isfile(provenance_path(features)):

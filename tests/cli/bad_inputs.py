@@ -316,6 +316,35 @@ CASES = [
         "'a_folder' is a folder",
     ),
     cli(
+        "eval-features-of-no-judge",
+        NAMES,
+        lambda env: [
+            "eval",
+            env.files["vae.keras"],
+            "--data",
+            "shapes",
+            "--features",
+            "judge.h5",
+        ],  # fmt: skip
+        "--features: features must be 'inception' or a judge .keras file, "
+        "got 'judge.h5'",
+    ),
+    cli(
+        "eval-inception-weights-with-a-judge",
+        NAMES,
+        lambda env: [
+            "eval",
+            env.files["vae.keras"],
+            "--data",
+            "shapes",
+            "--features",
+            "judge.keras",
+            "--inception-weights",
+            "w.h5",
+        ],  # fmt: skip
+        "Inception weights go with the 'inception' features",
+    ),
+    cli(
         "eval-onto-a-folder",
         OUTPUT,
         lambda env: [
