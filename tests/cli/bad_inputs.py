@@ -20,6 +20,12 @@ from tests.bad_inputs import (
     cli,
 )
 
+
+def eval_vae(env, *options):
+    """`genimg eval` of the table's VAE on shapes, with `options`."""
+    return ["eval", env.files["vae.keras"], "--data", "shapes", *options]
+
+
 CASES = [
     # === Image shape, rank or dtype ===
     cli(
@@ -318,30 +324,16 @@ CASES = [
     cli(
         "eval-features-of-no-judge",
         NAMES,
-        lambda env: [
-            "eval",
-            env.files["vae.keras"],
-            "--data",
-            "shapes",
-            "--features",
-            "judge.h5",
-        ],  # fmt: skip
+        lambda env: eval_vae(env, "--features", "judge.h5"),
         "--features: features must be 'inception' or a judge .keras file, "
         "got 'judge.h5'",
     ),
     cli(
         "eval-inception-weights-with-a-judge",
         NAMES,
-        lambda env: [
-            "eval",
-            env.files["vae.keras"],
-            "--data",
-            "shapes",
-            "--features",
-            "judge.keras",
-            "--inception-weights",
-            "w.h5",
-        ],  # fmt: skip
+        lambda env: eval_vae(
+            env, "--features", "judge.keras", "--inception-weights", "w.h5"
+        ),
         "Inception weights go with the 'inception' features",
     ),
     cli(
