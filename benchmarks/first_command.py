@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from keras_genimg.cli.main import main as genimg
 from keras_genimg.data import load_arrays
-from keras_genimg.data.shapes import SHAPE_CLASSES
+from keras_genimg.data.shapes import SHAPE_CLASSES, SOURCES
 from keras_genimg.metrics import (
     frechet_distance_from_features,
     judge_extractor,
@@ -92,7 +92,7 @@ def main():
     )
     parser.add_argument(
         "--data",
-        choices=["shapes", "simple-shapes"],
+        choices=list(SOURCES),
         default="simple-shapes",
         help="the built-in data to train and judge on",
     )
