@@ -1,22 +1,32 @@
 """Time to quality: how long each GAN setup needs for good MNIST digits.
 
 Trains each contestant from the same seed on the MNIST copy and, after
-every epoch, stops the clock, draws samples and computes their Fréchet
+an epoch (once at least `--every` seconds of training have passed since
+the last look), stops the clock, draws samples and computes their Fréchet
 classifier distance (FCD: FID over the penultimate features of a digit
 classifier trained on the same data, `keras_genimg.metrics`) to the real
-digits. Reported: the training wall-clock time each needs to reach each
-FCD threshold, the best FCD within the budget, and a plot of FCD against
-seconds, one line per contestant.
+digits; for a conditional model also how often the judge reads the class
+that was asked for, and for a VAE its reconstruction error. Reported: the
+training wall-clock time each needs to reach each FCD threshold, the best
+FCD within the budget, and a plot of FCD against seconds, one line per
+contestant (a second panel for the runs on 1,000 images).
 
 The contestants: the zoo's DCGAN as it was (no weight average), with its
 defaults now (EMA generator), in mixed bfloat16; the SNGAN (hinge loss,
 spectral norm) with and without EMA; the WGAN-GP with and without EMA;
-on 1,000 images only (`--limit 1000`), the DCGAN and the SNGAN with and
-without DiffAugment; and the TensorFlow DCGAN tutorial's loop with the
-tutorial's settings (batch 256, Adam(1e-4)) on the DCGAN's networks.
+the conditional GAN and SNGAN; on 1,000 images only (`--limit 1000`), the
+DCGAN and the SNGAN with and without DiffAugment; the VAE and the CVAE
+(best run with `--epochs 10`); and the TensorFlow DCGAN tutorial's loop
+with the tutorial's settings (batch 256, Adam(1e-4)) on the DCGAN's
+networks.
 
-    python benchmarks/time_to_quality.py [--minutes 10] [--samples 5000]
-        [--thresholds 15 10 7] [--contestants dcgan_no_ema dcgan ...]
+`--json FILE` keeps the curves across runs: a run adds its contestants
+to those already in the file, and `--plot` draws them all, so the
+contestants can be raced a few at a time.
+
+    python benchmarks/time_to_quality.py [--minutes 10] [--epochs N]
+        [--samples 5000] [--every 15] [--thresholds 15 10 7]
+        [--contestants dcgan_no_ema dcgan ...] [--json curves.json]
         [--plot benchmarks/time_to_quality.png]
 """
 
@@ -27,6 +37,7 @@ from pathlib import Path
 
 import keras
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -45,6 +56,7 @@ from keras_genimg.metrics import (  # noqa: E402
 MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 TUTORIAL_BATCH = 256
 SMALL_DATA = 1000
+RECONSTRUCTED = 512  # the first images, as examples/train_vae.py reports
 
 
 class ZooContestant:
@@ -57,10 +69,11 @@ class ZooContestant:
         self.policy = policy
         self.options = options
 
-    def start(self, images):
+    def start(self, images, labels):
         keras.utils.set_random_seed(0)
         entry = models.entry(self.model_name)
-        images = images[: self.limit] if self.limit else images
+        images, labels = images[: self.limit], labels[: self.limit]
+        self.num_images = len(images)
         with models.dtype_policy_scope(self.policy):
             self.model = models.get(
                 self.model_name,
@@ -70,13 +83,35 @@ class ZooContestant:
                 **self.options,
             )
             self.model.compile()
-        self.dataset = load_images(images, batch_size=entry.batch_size, seed=0)
+        self.dataset = load_images(
+            (images, labels),
+            batch_size=entry.batch_size,
+            with_labels=self.model.is_conditional,
+            seed=0,
+        )
+        self.reconstructed = (images[:RECONSTRUCTED], labels[:RECONSTRUCTED])
 
     def train_epoch(self):
         self.model.fit(self.dataset, epochs=1, shuffle=False, verbose=0)
 
     def samples(self, count):
-        return self.model.generate(count, seed=1)
+        """`(images, labels)`: samples, and the classes asked for (None
+        for an unconditional model)."""
+        labels = None
+        if self.model.is_conditional:
+            labels = np.arange(count) % self.model.num_classes
+        return self.model.generate(count, seed=1, labels=labels), labels
+
+    def reconstruction_mse(self):
+        """Per-pixel MSE of the first images' reconstructions (VAEs)."""
+        if not self.model.is_autoencoder:
+            return None
+        images, labels = self.reconstructed
+        if not self.model.is_conditional:
+            labels = None
+        return float(
+            np.mean((self.model.reconstruct(images, labels) - images) ** 2)
+        )
 
 
 class Tutorial:
@@ -84,8 +119,9 @@ class Tutorial:
 
     name = "DCGAN, tutorial loop"
 
-    def start(self, images):
+    def start(self, images, labels):
         keras.utils.set_random_seed(0)
+        self.num_images = len(images)
         self.model = models.DCGAN(images.shape[1:], seed=0, use_ema=False)
         self.step = tutorial_loops.dcgan_tutorial_step(
             self.model.generator,
@@ -103,7 +139,14 @@ class Tutorial:
             self.step(batch)
 
     def samples(self, count):
-        return self.model.generate(count, seed=1)
+        return self.model.generate(count, seed=1), None
+
+    def reconstruction_mse(self):
+        return None
+
+
+def _small(name, model_name, **options):
+    return ZooContestant(name, model_name, limit=SMALL_DATA, **options)
 
 
 CONTESTANTS = {
@@ -118,20 +161,20 @@ CONTESTANTS = {
         "WGAN-GP, no EMA", "wgan_gp", use_ema=False
     ),
     "wgan_gp": ZooContestant("WGAN-GP (EMA)", "wgan_gp"),
-    "dcgan_1k": ZooContestant("DCGAN, 1k images", "dcgan", limit=SMALL_DATA),
-    "dcgan_1k_diffaug": ZooContestant(
-        "DCGAN, 1k images, DiffAugment",
-        "dcgan",
-        limit=SMALL_DATA,
-        diff_augment=True,
-    ),  # fmt: skip
-    "sngan_1k": ZooContestant("SNGAN, 1k images", "sngan", limit=SMALL_DATA),
-    "sngan_1k_diffaug": ZooContestant(
-        "SNGAN, 1k images, DiffAugment",
-        "sngan",
-        limit=SMALL_DATA,
-        diff_augment=True,
-    ),  # fmt: skip
+    "cgan": ZooContestant("cGAN (EMA)", "cgan"),
+    "sngan_conditional": ZooContestant(
+        "conditional SNGAN (EMA)", "sngan", num_classes=10
+    ),
+    "dcgan_1k": _small("DCGAN, 1k images", "dcgan"),
+    "dcgan_1k_diffaug": _small(
+        "DCGAN, 1k images, DiffAugment", "dcgan", diff_augment=True
+    ),
+    "sngan_1k": _small("SNGAN, 1k images", "sngan"),
+    "sngan_1k_diffaug": _small(
+        "SNGAN, 1k images, DiffAugment", "sngan", diff_augment=True
+    ),
+    "vae": ZooContestant("VAE", "vae"),
+    "cvae": ZooContestant("CVAE", "cvae"),
     "tutorial": Tutorial(),
 }
 
@@ -140,57 +183,109 @@ def judge_of(data):
     """Loads the data and trains the judge on it.
 
     Returns:
-        `(images, extractor, reference)`: the images, the judge's feature
-        extractor and the features of the images.
+        `(images, labels, extractor, reference)`: the images and labels,
+        the judge's feature extractor and the features of the images.
     """
     x, y = load_arrays(data, with_labels=True)
     judge, accuracy = train_judge(x, y, seed=0)
     extractor = judge_extractor(judge)
     print(f"judge accuracy on held-out digits: {accuracy:.3f}")
-    return x, extractor, extractor.extract(x).features
+    return x, y, extractor, extractor.extract(x).features
 
 
-def race(contestant, reference, extractor, samples, budget_seconds):
-    """Trains epoch by epoch within the budget; returns the FCD curve."""
-    elapsed, curve = 0.0, []
-    while elapsed < budget_seconds:
+def race(contestant, reference, extractor, args):
+    """Trains epoch by epoch within the budget; returns the FCD curve.
+
+    Returns:
+        A list of `[seconds, fcd, asked_class_accuracy, reconstruction_mse]`
+        rows, one per look; the last two are None where they do not apply.
+    """
+    budget, elapsed, looked, epochs, curve = args.minutes * 60, 0.0, 0.0, 0, []
+    while elapsed < budget and epochs < (args.epochs or float("inf")):
         start = time.perf_counter()
         contestant.train_epoch()
         elapsed += time.perf_counter() - start
-        generated = extractor.extract(contestant.samples(samples)).features
-        fcd = frechet_distance_from_features(reference, generated)
-        curve.append((elapsed, fcd))
-        print(f"  {contestant.name}: {elapsed:6.0f} s, FCD {fcd:7.2f}")
+        epochs += 1
+        last = elapsed >= budget or epochs == args.epochs
+        if elapsed - looked < args.every and not last:
+            continue
+        looked = elapsed
+        images, labels = contestant.samples(args.samples)
+        result = extractor.extract(np.clip(images, 0.0, 1.0))
+        fcd = frechet_distance_from_features(reference, result.features)
+        accuracy = None
+        if labels is not None:
+            predicted = result.probabilities.argmax(axis=1)
+            accuracy = float(np.mean(predicted == labels))
+        mse = contestant.reconstruction_mse()
+        curve.append([elapsed, fcd, accuracy, mse])
+        extra = "" if accuracy is None else f", asked class {accuracy:.3f}"
+        extra += "" if mse is None else f", reconstruction MSE {mse:.4f}"
+        print(f"  {contestant.name}: epoch {epochs}, {elapsed:6.0f} s, "
+              f"FCD {fcd:7.2f}{extra}", flush=True)  # fmt: skip
     return curve
 
 
 def time_to(curve, threshold):
     """Seconds of training until the FCD first reached `threshold`."""
-    return next((t for t, fcd in curve if fcd <= threshold), None)
+    return next((row[0] for row in curve if row[1] <= threshold), None)
 
 
-def plot(curves, path):
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    for name, curve in curves.items():
-        seconds, fcds = zip(*curve)
-        axes.plot(seconds, fcds, marker=".", label=name)
-    axes.set(
-        xlabel="training seconds (2 CPU cores)",
-        ylabel="judge FCD",
-        yscale="log",
-        title="FCD against training time, MNIST",
+def plot(runs, path):
+    """FCD against seconds; the runs on 1,000 images in a second panel."""
+    panels = sorted({run["images"] for run in runs.values()}, reverse=True)
+    figure, axes = plt.subplots(
+        1, len(panels), figsize=(6.5 * len(panels), 4.5), squeeze=False
     )
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize="small")
+    for axis, images in zip(axes[0], panels):
+        for name, run in runs.items():
+            if run["images"] == images:
+                seconds, fcds = zip(*[row[:2] for row in run["curve"]])
+                axis.plot(seconds, fcds, marker=".", label=name)
+        axis.set(
+            xlabel="training seconds (2 CPU cores)",
+            ylabel="judge FCD",
+            yscale="log",
+            title=f"FCD against training time, {images:,} MNIST digits",
+        )
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize="small")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
+
+
+def report(runs, thresholds, minutes):
+    header = "".join(f"  to FCD {t:g}" for t in thresholds)
+    print(f"\n{'contestant':34}{header}  best FCD ({minutes:g} min)"
+          "  asked class  recon. MSE")  # fmt: skip
+    for name, run in runs.items():
+        curve = run["curve"]
+        times = [time_to(curve, t) for t in thresholds]
+        shown = "".join(
+            f"{'-' if s is None else f'{s:.0f} s':>12}" for s in times
+        )
+        _, _, accuracy, mse = curve[-1]
+        print(
+            f"{name:34}{shown}  {min(row[1] for row in curve):10.2f}"
+            f"  {'-' if accuracy is None else f'{accuracy:.3f}':>11}"
+            f"  {'-' if mse is None else f'{mse:.4f}':>10}"
+        )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(MNIST))
     parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument(
+        "--epochs", type=int, help="stop after this many epochs too"
+    )
     parser.add_argument("--samples", type=int, default=5000)
+    parser.add_argument(
+        "--every",
+        type=float,
+        default=15.0,
+        help="seconds of training at least between two looks",
+    )
     parser.add_argument(
         "--thresholds", type=float, nargs="+", default=[15.0, 10.0, 7.0]
     )
@@ -199,32 +294,31 @@ def main():
         default=list(CONTESTANTS),
     )  # fmt: skip
     parser.add_argument("--plot", help="write the FCD curves to this PNG")
-    parser.add_argument("--json", help="write the FCD curves to this file")
+    parser.add_argument(
+        "--json", help="add the curves to this file (kept across runs)"
+    )
     args = parser.parse_args()
 
-    x, extractor, reference = judge_of(args.data)
-    curves = {}
+    x, y, extractor, reference = judge_of(args.data)
+    runs = {}
     for key in args.contestants:
         contestant = CONTESTANTS[key]
-        contestant.start(x)
-        curves[contestant.name] = race(
-            contestant, reference, extractor, args.samples, args.minutes * 60
-        )
-
-    header = "".join(f"  to FCD {t:g}" for t in args.thresholds)
-    print(f"\n{'contestant':34}{header}  best FCD ({args.minutes:g} min)")
-    for name, curve in curves.items():
-        times = [time_to(curve, t) for t in args.thresholds]
-        shown = "".join(
-            f"{'-' if s is None else f'{s:.0f} s':>12}" for s in times
-        )
-        print(f"{name:34}{shown}  {min(f for _, f in curve):10.2f}")
-    if args.plot:
-        plot(curves, args.plot)
-        print(f"Wrote {args.plot}")
+        contestant.start(x, y)
+        curve = race(contestant, reference, extractor, args)
+        runs[contestant.name] = {
+            "images": contestant.num_images,
+            "curve": curve,
+        }
+    report(runs, args.thresholds, args.minutes)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(curves, f, indent=1)
+        path = Path(args.json)
+        every_run = json.loads(path.read_text()) if path.exists() else {}
+        every_run.update(runs)
+        path.write_text(json.dumps(every_run, indent=1))
+        runs = every_run
+    if args.plot:
+        plot(runs, args.plot)
+        print(f"Wrote {args.plot}")
 
 
 if __name__ == "__main__":
