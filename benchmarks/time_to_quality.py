@@ -20,6 +20,9 @@ DCGAN and the SNGAN with and without DiffAugment; the VAE and the CVAE
 with the tutorial's settings (batch 256, Adam(1e-4)) on the DCGAN's
 networks.
 
+A contestant may also be a zoo model with other options,
+`MODEL:KEY=VALUE,...` (`vae:batch_size=64`, `cvae:beta=1.0`).
+
 `--json FILE` keeps the curves across runs: a run adds its contestants
 to those already in the file, and `--plot` draws them all, so the
 contestants can be raced a few at a time.
@@ -31,6 +34,7 @@ contestants can be raced a few at a time.
 """
 
 import argparse
+import ast
 import json
 import time
 from pathlib import Path
@@ -62,11 +66,20 @@ RECONSTRUCTED = 512  # the first images, as examples/train_vae.py reports
 class ZooContestant:
     """A zoo model trained with `fit`, as `genimg train` trains it."""
 
-    def __init__(self, name, model_name, limit=None, policy=None, **options):
+    def __init__(
+        self,
+        name,
+        model_name,
+        limit=None,
+        policy=None,
+        batch_size=None,
+        **options,
+    ):
         self.name = name
         self.model_name = model_name
         self.limit = limit
         self.policy = policy
+        self.batch_size = batch_size
         self.options = options
 
     def start(self, images, labels):
@@ -85,7 +98,7 @@ class ZooContestant:
             self.model.compile()
         self.dataset = load_images(
             (images, labels),
-            batch_size=entry.batch_size,
+            batch_size=self.batch_size or entry.batch_size,
             with_labels=self.model.is_conditional,
             seed=0,
         )
@@ -177,6 +190,30 @@ CONTESTANTS = {
     "cvae": ZooContestant("CVAE", "cvae"),
     "tutorial": Tutorial(),
 }
+
+
+def contestant_of(spec):
+    """A `ZooContestant` from `MODEL:KEY=VALUE,...` (values are Python
+    literals; `batch_size`, `limit` and `policy` go to the training, the
+    rest to the model)."""
+    model_name, _, options = spec.partition(":")
+    pairs = [item.split("=", 1) for item in options.split(",") if item]
+    kwargs = {key: ast.literal_eval(value) for key, value in pairs}
+    return ZooContestant(spec, model_name, **kwargs)
+
+
+def contestant_spec(spec):
+    """Checks a `--contestants` entry; returns it."""
+    if spec not in CONTESTANTS:
+        try:
+            contestant_of(spec)
+            models.entry(spec.partition(":")[0])
+        except (ValueError, SyntaxError) as err:
+            raise argparse.ArgumentTypeError(
+                f"{spec!r}: not one of {', '.join(CONTESTANTS)}, nor "
+                f"MODEL:KEY=VALUE,... ({err})"
+            ) from err
+    return spec
 
 
 def judge_of(data):
@@ -290,8 +327,10 @@ def main():
         "--thresholds", type=float, nargs="+", default=[15.0, 10.0, 7.0]
     )
     parser.add_argument(
-        "--contestants", nargs="+", choices=list(CONTESTANTS),
+        "--contestants", nargs="+", type=contestant_spec,
         default=list(CONTESTANTS),
+        help="names of CONTESTANTS, or MODEL:KEY=VALUE,... for a zoo model "
+        "with other options, e.g. vae:batch_size=64,beta=0.7",
     )  # fmt: skip
     parser.add_argument("--plot", help="write the FCD curves to this PNG")
     parser.add_argument(
@@ -302,7 +341,7 @@ def main():
     x, y, extractor, reference = judge_of(args.data)
     runs = {}
     for key in args.contestants:
-        contestant = CONTESTANTS[key]
+        contestant = CONTESTANTS.get(key) or contestant_of(key)
         contestant.start(x, y)
         curve = race(contestant, reference, extractor, args)
         runs[contestant.name] = {
