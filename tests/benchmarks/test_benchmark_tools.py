@@ -110,3 +110,34 @@ def test_printed_benchmark_commands_parse_as_printed(command, monkeypatch):
     module = runpy.run_path(str(ROOT / script), run_name="benchmark")
     with pytest.raises(_Parsed):
         module["main"]()
+
+
+# === time_to_quality ===
+
+
+def _time_to_quality():
+    pytest.importorskip("tensorflow")
+    return runpy.run_path(
+        str(ROOT / "benchmarks" / "time_to_quality.py"), run_name="benchmark"
+    )
+
+
+def test_time_to_is_the_first_look_at_or_under_the_threshold():
+    time_to = _time_to_quality()["time_to"]
+    curve = [[10.0, 30.0, None, None], [20.0, 9.5, None, None],
+             [30.0, 12.0, None, None], [40.0, 6.0, None, None]]  # fmt: skip
+    assert time_to(curve, 10.0) == 20.0
+    assert time_to(curve, 9.5) == 20.0
+    assert time_to(curve, 7.0) == 40.0
+    assert time_to(curve, 5.0) is None
+
+
+def test_contestants_may_be_zoo_models_with_other_options():
+    module = _time_to_quality()
+    contestant = module["contestant_of"]("cvae:batch_size=16,beta=1.5")
+    assert contestant.model_name == "cvae" and contestant.batch_size == 16
+    assert contestant.options == {"beta": 1.5}
+    assert module["contestant_spec"]("sngan_1k") == "sngan_1k"
+    for bad in ("vae:beta=oops", "gan:beta=1", "vae:beta"):
+        with pytest.raises(argparse.ArgumentTypeError, match="MODEL:KEY"):
+            module["contestant_spec"](bad)
