@@ -91,9 +91,7 @@ class ZooContestant:
             self.model = models.get(
                 self.model_name,
                 image_shape=images.shape[1:],
-                latent_dim=entry.latent_dim,
-                seed=0,
-                **self.options,
+                **{"latent_dim": entry.latent_dim, "seed": 0, **self.options},
             )
             self.model.compile()
         self.dataset = load_images(

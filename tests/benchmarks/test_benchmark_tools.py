@@ -141,3 +141,16 @@ def test_contestants_may_be_zoo_models_with_other_options():
     for bad in ("vae:beta=oops", "gan:beta=1", "vae:beta"):
         with pytest.raises(argparse.ArgumentTypeError, match="MODEL:KEY"):
             module["contestant_spec"](bad)
+
+
+def test_a_contestant_s_options_override_the_registry_defaults():
+    import numpy as np
+
+    contestant = _time_to_quality()["contestant_of"](
+        "vae:latent_dim=3,filters=8,batch_size=4"
+    )
+    images = np.random.default_rng(0).random((8, 16, 16, 1), "float32")
+    contestant.start(images, np.zeros(8, "int32"))
+    assert contestant.model.latent_dim == 3 and contestant.model.filters == 8
+    assert [len(batch) for batch in contestant.dataset] == [4, 4]
+    assert contestant.num_images == 8
