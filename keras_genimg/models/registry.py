@@ -39,7 +39,7 @@ class ZooEntry:
 _ZOO = {
     "cgan": ZooEntry(DCGAN, True, latent_dim=100, batch_size=32),
     # beta = 2 keeps the class out of z, so the label decides it: samples
-    # of the asked class 98% of the time against 90% at beta = 1.
+    # of the asked class about 98% of the time against 90% at beta = 1.
     "cvae": ZooEntry(
         VAE, True, latent_dim=16, batch_size=16, options={"beta": 2.0}
     ),
@@ -57,7 +57,7 @@ _ZOO = {
         options={"loss": "hinge", "spectral_norm": True},
     ),
     # Small batches: 10 epochs of MNIST are then 12,500 steps, which the
-    # VAE needs to sharpen (judge FCD 24.8 against 30.8 at batch 64;
+    # VAE needs to sharpen (judge FCD about 25 against 30.8 at batch 64;
     # benchmarks/RESULTS.md, "Time to quality").
     "vae": ZooEntry(VAE, False, latent_dim=16, batch_size=8),
     # A batch is split into n_critic = 5 critic batches; on a CPU, more
