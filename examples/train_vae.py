@@ -24,7 +24,7 @@ epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 out = Path("runs/example_vae")
 
 # Data: a shuffled, batched tf.data pipeline of float32 images in [0, 1].
-dataset = load_images(source, batch_size=64, seed=0)
+dataset = load_images(source, batch_size=8, seed=0)  # as `genimg train vae`
 held_out, _ = load_arrays(source, limit=512)
 image_shape = tuple(dataset.element_spec.shape[1:])
 
