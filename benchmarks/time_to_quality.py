@@ -9,7 +9,7 @@ digits; for a conditional model also how often the judge reads the class
 that was asked for, and for a VAE its reconstruction error. Reported: the
 training wall-clock time each needs to reach each FCD threshold, the best
 FCD within the budget, and a plot of FCD against seconds, one line per
-contestant (a second panel for the runs on 1,000 images).
+contestant (a panel per data size: 10,000 images, 1,000, ...).
 
 The contestants: the zoo's DCGAN as it was (no weight average), with its
 defaults now (EMA generator), in mixed bfloat16; the SNGAN (hinge loss,
@@ -267,7 +267,7 @@ def time_to(curve, threshold):
 
 
 def plot(runs, path):
-    """FCD against seconds; the runs on 1,000 images in a second panel."""
+    """FCD against seconds, one panel per number of training images."""
     panels = sorted({run["images"] for run in runs.values()}, reverse=True)
     figure, axes = plt.subplots(
         1, len(panels), figsize=(6.5 * len(panels), 4.5), squeeze=False

@@ -14,7 +14,7 @@ import numpy as np
 
 from keras_genimg.callbacks import HistoryJSON, SampleGrid
 from keras_genimg.data import load_arrays, load_images
-from keras_genimg.models import VAE
+from keras_genimg.models import VAE, entry
 
 # The MNIST copy beside the checkout when present, else the built-in shapes.
 mnist = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
@@ -23,13 +23,16 @@ source = sys.argv[1] if len(sys.argv) > 1 else default
 epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 out = Path("runs/example_vae")
 
+# The batch and latent sizes `genimg train vae` uses, from the registry.
+defaults = entry("vae")
+
 # Data: a shuffled, batched tf.data pipeline of float32 images in [0, 1].
-dataset = load_images(source, batch_size=8, seed=0)  # as `genimg train vae`
+dataset = load_images(source, batch_size=defaults.batch_size, seed=0)
 held_out, _ = load_arrays(source, limit=512)
 image_shape = tuple(dataset.element_spec.shape[1:])
 
 # Model: build, compile, fit.
-vae = VAE(image_shape=image_shape, latent_dim=16, seed=0)
+vae = VAE(image_shape=image_shape, latent_dim=defaults.latent_dim, seed=0)
 vae.compile()
 vae.fit(
     dataset,
