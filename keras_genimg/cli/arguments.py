@@ -1,6 +1,7 @@
 """Argument types shared by the `genimg` subcommands."""
 
 import argparse
+import ast
 import os
 
 
@@ -20,6 +21,34 @@ def positive_int(text):
             f"must be a positive integer, got {text!r}"
         )
     return value
+
+
+def model_option(text):
+    """argparse type: `KEY=VALUE`, a constructor option of the model.
+
+    VALUE is read as a Python literal (`0.99`, `"hinge"`, `None`),
+    `true`/`false`/`none` in any case, or else as a string.
+
+    Example:
+    >>> model_option("use_ema=false"), model_option("loss=hinge")
+    (('use_ema', False), ('loss', 'hinge'))
+    >>> model_option("ema_decay=0.99")
+    ('ema_decay', 0.99)
+    """
+    key, equals, value = text.partition("=")
+    key = key.strip()
+    if not equals or not key.isidentifier():
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=VALUE (e.g. use_ema=false), got {text!r}"
+        )
+    value = value.strip()
+    words = {"true": True, "false": False, "none": None}
+    if value.lower() in words:
+        return key, words[value.lower()]
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return key, value
 
 
 def model_name(text):

@@ -4,6 +4,8 @@ the zoo's models with the defaults `genimg train` gives them."""
 import importlib.metadata
 import platform
 
+from keras_genimg.cli.arguments import model_name
+
 PACKAGES = ("keras", "numpy", "tensorflow", "jax", "jaxlib", "torch")
 
 
@@ -18,6 +20,13 @@ def add_parser(commands):
             "versions of the packages it uses, and the zoo's models with "
             "the defaults `genimg train` gives them."
         ),
+    )
+    parser.add_argument(
+        "model",
+        nargs="?",
+        type=model_name,
+        help="also list this model's options (`genimg train --option`) "
+        "with their defaults",
     )
     parser.set_defaults(run=run)
     return parser
@@ -47,3 +56,7 @@ def run(args):
         labels = "yes" if entry.conditional else "no"
         print(f"  {name:9}{entry.model_class.__name__:16}{labels:>7}"
               f"{latent:>8}{entry.batch_size:>7}{entry.epochs:>8}")  # fmt: skip
+    if args.model:
+        print(f"options of {args.model} (genimg train --option KEY=VALUE):")
+        for key, value in models.options(args.model).items():
+            print(f"  {key} = {value!r}")

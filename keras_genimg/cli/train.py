@@ -6,7 +6,7 @@ import os
 import sys
 import tempfile
 
-from keras_genimg.cli.arguments import model_name, positive_int
+from keras_genimg.cli.arguments import model_name, model_option, positive_int
 from keras_genimg.cli.errors import CommandError
 from keras_genimg.distribute import STRATEGIES
 from keras_genimg.utils.paths import check_export_dir, check_writable
@@ -57,6 +57,17 @@ def add_parser(commands):
         type=positive_int,
         help="latent size (default: the model's, as `genimg info` lists; "
         "ddpm's is its image size)",
+    )
+    parser.add_argument(
+        "--option",
+        type=model_option,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="options",
+        help="a constructor option of the model, repeatable, e.g. "
+        "--option use_ema=false --option diff_augment=true (`genimg info "
+        "MODEL` lists them with their defaults)",
     )
     parser.add_argument(
         "--image-size",
@@ -149,6 +160,20 @@ def run(args):
 
     defaults = models.entry(args.model)
     args.epochs = args.epochs or defaults.epochs
+    options = dict(args.options)
+    known = models.options(args.model)
+    for key in options:
+        if key in models.SET_BY_TRAINING:
+            flag = key.replace("_", "-")
+            raise CommandError(
+                f"--option {key}: genimg train sets {key} itself"
+                + (f"; use --{flag}" if key in ("latent_dim", "seed") else "")
+            )
+        if key not in known:
+            raise CommandError(
+                f"--option {key}: {args.model} has no such option; it has "
+                f"{', '.join(known)}"
+            )
     # First: a multi-worker strategy must exist before TensorFlow starts.
     try:
         strategy = distribute.get_strategy(args.strategy)
@@ -175,12 +200,12 @@ def run(args):
         worker_folder = tempfile.TemporaryDirectory(prefix="genimg-worker-")
         out = worker_folder.name
     with run_folder.claim(out, overwrite=args.overwrite):
-        _train(args, out, defaults, strategy, chief, precision)
+        _train(args, out, defaults, options, strategy, chief, precision)
     if not chief:
         worker_folder.cleanup()
 
 
-def _train(args, out, defaults, strategy, chief, precision):
+def _train(args, out, defaults, options, strategy, chief, precision):
     """Trains into the claimed folder `out`; the chief exports when asked."""
     import keras
 
@@ -213,12 +238,16 @@ def _train(args, out, defaults, strategy, chief, precision):
         extra["latent_dim"] = latent_dim
     policy = None if precision == "float32" else f"mixed_{precision}"
     with models.dtype_policy_scope(policy), strategy.scope():
-        model = models.get(
-            args.model,
-            image_shape=training_data.image_shape,
-            seed=args.seed,
-            **extra,
-        )
+        try:
+            model = models.get(
+                args.model,
+                image_shape=training_data.image_shape,
+                seed=args.seed,
+                **extra,
+                **options,
+            )
+        except ValueError as err:
+            raise CommandError(str(err)) from None
         model.compile(
             jit_compile="auto"
             if args.jit_compile is None
@@ -238,6 +267,7 @@ def _train(args, out, defaults, strategy, chief, precision):
     with open(os.path.join(out, "config.json"), "w") as f:
         config = {k: v for k, v in vars(args).items() if k != "run"}
         config["mixed_precision"] = precision
+        config["options"] = options
         json.dump({**config, "backend": keras.backend.backend()}, f)
     # A backup restores on this machine only; the other workers would start
     # over and wait for it, so multi-worker runs keep none. It holds the

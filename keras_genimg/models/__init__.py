@@ -14,7 +14,13 @@ from keras_genimg.models.generative_model import (
     GenerativeModel,
     dtype_policy_scope,
 )
-from keras_genimg.models.registry import entry, get, names
+from keras_genimg.models.registry import (
+    SET_BY_TRAINING,
+    entry,
+    get,
+    names,
+    options,
+)
 from keras_genimg.models.saving import load_model
 from keras_genimg.models.spectral_normalization import SpectralNormalization
 from keras_genimg.models.vae import VAE
@@ -37,4 +43,6 @@ __all__ = [
     "get",
     "load_model",
     "names",
+    "options",
+    "SET_BY_TRAINING",
 ]

@@ -1,9 +1,11 @@
 """The zoo's models by name, with the defaults `genimg train` uses."""
 
 import dataclasses
+import inspect
 
 from keras_genimg.models.dcgan import DCGAN
 from keras_genimg.models.diffusion import DiffusionModel
+from keras_genimg.models.generative_model import GenerativeModel
 from keras_genimg.models.vae import VAE
 from keras_genimg.models.wgan_gp import WGANGP
 
@@ -72,6 +74,9 @@ _ZOO = {
 # Classes of a conditional registry entry when none are given.
 DEFAULT_NUM_CLASSES = 10
 
+# Constructor arguments that training sets from the data and the seed.
+SET_BY_TRAINING = ("image_shape", "num_classes", "latent_dim", "seed")
+
 
 def names():
     """Returns the names of the zoo's models, sorted.
@@ -96,6 +101,41 @@ def entry(name):
         raise ValueError(
             f"Unknown model {name!r}. Expected one of: {', '.join(names())}."
         ) from None
+
+
+def options(name):
+    """The constructor options of a zoo model and their defaults.
+
+    These are the keyword arguments of the model's class (and of its
+    bases up to `GenerativeModel`) other than those training sets from
+    the data (`SET_BY_TRAINING`), with the entry's own options as the
+    defaults where it has them.
+
+    Args:
+        name: str. One of `names()`.
+
+    Returns:
+        A dict from option name to default value, sorted by name.
+
+    Example:
+    >>> options("sngan")["loss"], options("dcgan")["use_ema"]
+    ('hinge', True)
+    >>> "latent_dim" in options("vae")
+    False
+    """
+    zoo_entry = entry(name)
+    defaults = {}
+    for cls in zoo_entry.model_class.__mro__:
+        if not issubclass(cls, GenerativeModel) or "__init__" not in vars(cls):
+            continue
+        for parameter in inspect.signature(cls.__init__).parameters.values():
+            if (
+                parameter.default is not inspect.Parameter.empty
+                and parameter.name not in SET_BY_TRAINING
+            ):
+                defaults.setdefault(parameter.name, parameter.default)
+    defaults.update(zoo_entry.options)
+    return dict(sorted(defaults.items()))
 
 
 def get(name, **kwargs):

@@ -135,6 +135,39 @@ CASES = [
         lambda env: ["train", "vae", "--data", "tfds:"],
         "source 'tfds:' needs a data set name",
     ),
+    cli(
+        "train-unknown-model-option",
+        NAMES,
+        lambda env: ["train", "vae", "--option", "use_ema=false"],
+        "--option use_ema: vae has no such option; it has beta, filters, "
+        "reconstruction_loss",
+    ),
+    cli(
+        "train-option-set-by-training",
+        NAMES,
+        lambda env: ["train", "dcgan", "--option", "latent_dim=8"],
+        "--option latent_dim: genimg train sets latent_dim itself; use "
+        "--latent-dim",
+    ),
+    cli(
+        "train-option-without-value",
+        NAMES,
+        lambda env: ["train", "dcgan", "--option", "use_ema"],
+        "argument --option: expected KEY=VALUE",
+    ),
+    cli(
+        "train-bad-option-value",
+        NAMES,
+        lambda env: [
+            "train",
+            "sngan",
+            "--option",
+            "loss=wasserstein",
+            "--limit",
+            "8",
+        ],
+        "`loss` must be one of bce, hinge. Received: 'wasserstein'",
+    ),
     # === Unreadable, truncated and empty files ===
     cli(
         "train-truncated-npz",

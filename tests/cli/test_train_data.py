@@ -115,3 +115,33 @@ def test_info_lists_the_registry_with_its_defaults(capsys):
             str(entry.batch_size),
             str(entry.epochs),
         ]
+
+
+def test_info_of_a_model_lists_its_options(capsys):
+    assert main(["info", "sngan"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    listed = lines[lines.index("options of sngan (genimg train --option "
+                               "KEY=VALUE):") + 1 :]  # fmt: skip
+    assert "  loss = 'hinge'" in listed and "  use_ema = True" in listed
+    assert len(listed) == len(registry.options("sngan"))
+
+
+@pytest.mark.slow
+def test_train_passes_model_options_to_the_model(tmp_path):
+    out = tmp_path / "run"
+    argv = ["train", "dcgan", "--data", "shapes", "--limit", "32"]
+    argv += ["--batch-size", "16", "--image-size", "16", "--epochs", "1"]
+    argv += ["--option", "use_ema=false", "--option", "filters=8"]
+    argv += ["--option", "diff_augment=translation", "--verbose", "0"]
+    assert main([*argv, "--out", str(out)]) == 0
+    import keras
+
+    model = keras.models.load_model(out / "model.keras")
+    assert not model.use_ema and model.ema_generator is None
+    assert model.filters == 8 and model.diff_augment == "translation"
+    with open(out / "config.json") as f:
+        assert json.load(f)["options"] == {
+            "use_ema": False,
+            "filters": 8,
+            "diff_augment": "translation",
+        }
