@@ -64,7 +64,12 @@ RECONSTRUCTED = 512  # the first images, as examples/train_vae.py reports
 
 
 class ZooContestant:
-    """A zoo model trained with `fit`, as `genimg train` trains it."""
+    """A zoo model trained with `fit`, as `genimg train` trains it.
+
+    `learning_rate` sets that of `model.optimizer` (the VAE's, or a GAN's
+    generator's) and `d_learning_rate` that of a GAN's adversary (TTUR),
+    in the model's default optimizers; other options go to the model.
+    """
 
     def __init__(
         self,
@@ -73,9 +78,13 @@ class ZooContestant:
         limit=None,
         policy=None,
         batch_size=None,
+        learning_rate=None,
+        d_learning_rate=None,
         **options,
     ):
         self.name = name
+        self.learning_rate = learning_rate
+        self.d_learning_rate = d_learning_rate
         self.model_name = model_name
         self.limit = limit
         self.policy = policy
@@ -94,6 +103,10 @@ class ZooContestant:
                 **{"latent_dim": entry.latent_dim, "seed": 0, **self.options},
             )
             self.model.compile()
+        if self.learning_rate is not None:
+            self.model.optimizer.learning_rate = self.learning_rate
+        if self.d_learning_rate is not None:
+            self.model.adversary_optimizer.learning_rate = self.d_learning_rate
         self.dataset = load_images(
             (images, labels),
             batch_size=self.batch_size or entry.batch_size,
@@ -192,8 +205,8 @@ CONTESTANTS = {
 
 def contestant_of(spec):
     """A `ZooContestant` from `MODEL:KEY=VALUE,...` (values are Python
-    literals; `batch_size`, `limit` and `policy` go to the training, the
-    rest to the model)."""
+    literals; `batch_size`, `limit`, `policy` and the learning rates go to
+    the training, the rest to the model)."""
     model_name, _, options = spec.partition(":")
     pairs = [item.split("=", 1) for item in options.split(",") if item]
     kwargs = {key: ast.literal_eval(value) for key, value in pairs}

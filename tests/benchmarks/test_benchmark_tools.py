@@ -154,3 +154,17 @@ def test_a_contestant_s_options_override_the_registry_defaults():
     assert contestant.model.latent_dim == 3 and contestant.model.filters == 8
     assert [len(batch) for batch in contestant.dataset] == [4, 4]
     assert contestant.num_images == 8
+
+
+def test_a_gan_contestant_takes_two_learning_rates():
+    import numpy as np
+
+    contestant = _time_to_quality()["contestant_of"](
+        "dcgan:filters=8,learning_rate=1e-4,d_learning_rate=4e-4"
+    )
+    images = np.random.default_rng(0).random((8, 16, 16, 1), "float32")
+    contestant.start(images, np.zeros(8, "int32"))
+    model = contestant.model
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-4)
+    assert float(model.adversary_optimizer.learning_rate) == pytest.approx(4e-4)
+    assert float(model.optimizer.beta_1) == 0.5  # the rest as by default
