@@ -21,7 +21,7 @@ digits, beside its accuracy on the originals and on the corrupted ones.
 
     pip install -e ".[bench]"   # scikit-image and PyWavelets
     python benchmarks/editing_quality.py [--count 2000] [--epochs-vae 10]
-        [--epochs-dcgan 15] [--ddpm runs/ddpm/model.keras]
+        [--epochs-dcgan 15] [--train vae,dcgan] [--ddpm runs/ddpm/model.keras]
         [--corruptions gaussian:0.5] [--json results.json]
         [--strip examples/images/mnist_editing.png]
 """
@@ -151,6 +151,12 @@ def main():
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--epochs-vae", type=int, default=10)
     parser.add_argument("--epochs-dcgan", type=int, default=15)
+    parser.add_argument(
+        "--train",
+        default="vae,dcgan",
+        help="comma-separated zoo models to train and score (default: "
+        "vae,dcgan; '' for none, e.g. to score only --ddpm)",
+    )
     parser.add_argument("--ddpm", help="a trained ddpm .keras file")
     parser.add_argument(
         "--corruptions",
@@ -163,15 +169,18 @@ def main():
     chosen = args.corruptions.split(",") if args.corruptions else ALL
     if set(chosen) - set(ALL):
         parser.error(f"--corruptions: choose from {','.join(ALL)}")
+    if set(filter(None, args.train.split(","))) - {"vae", "dcgan"}:
+        parser.error("--train: choose from vae,dcgan")
 
     x, y = load_arrays(args.data, with_labels=True)
     train_x, train_y = x[:TRAIN], y[:TRAIN]
     test_x, test_y = x[-args.count :], y[-args.count :]
     judge, accuracy = train_judge(train_x, train_y, seed=0)
     print(f"judge accuracy on its held-out digits: {accuracy:.3f}")
+    epochs = {"vae": args.epochs_vae, "dcgan": args.epochs_dcgan}
     zoo = {
-        "vae": train("vae", train_x, args.epochs_vae),
-        "dcgan": train("dcgan", train_x, args.epochs_dcgan),
+        name: train(name, train_x, epochs[name])
+        for name in filter(None, args.train.split(","))
     }
     if args.ddpm:
         zoo["ddpm"] = keras.models.load_model(args.ddpm)
