@@ -50,6 +50,8 @@ import tutorial_loops  # noqa: E402
 
 import keras_genimg  # noqa: E402, F401  (registers the models)
 from keras_genimg import models  # noqa: E402
+from keras_genimg.callbacks import PriorFit  # noqa: E402
+from keras_genimg.cli.train import PRIOR_IMAGES  # noqa: E402
 from keras_genimg.data import load_arrays, load_images  # noqa: E402
 from keras_genimg.metrics import (  # noqa: E402
     frechet_distance_from_features,
@@ -114,9 +116,21 @@ class ZooContestant:
             seed=0,
         )
         self.reconstructed = (images[:RECONSTRUCTED], labels[:RECONSTRUCTED])
+        # As `genimg train` does: a VAE's prior refitted after every epoch.
+        self.callbacks = []
+        if self.model.latent_prior is not None:
+            conditional = self.model.is_conditional
+            fitted = labels[:PRIOR_IMAGES] if conditional else None
+            self.callbacks = [PriorFit(images[:PRIOR_IMAGES], fitted)]
 
     def train_epoch(self):
-        self.model.fit(self.dataset, epochs=1, shuffle=False, verbose=0)
+        self.model.fit(
+            self.dataset,
+            epochs=1,
+            shuffle=False,
+            verbose=0,
+            callbacks=self.callbacks,
+        )
 
     def samples(self, count):
         """`(images, labels)`: samples, and the classes asked for (None

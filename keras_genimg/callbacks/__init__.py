@@ -18,6 +18,7 @@ from keras_genimg.callbacks.mode_collapse import (
     ModeCollapseWarning,
     nearest_neighbour_distance,
 )
+from keras_genimg.callbacks.prior_fit import PriorFit
 from keras_genimg.callbacks.sample_grid import SampleGrid
 from keras_genimg.callbacks.sample_metric import SampleMetric
 from keras_genimg.callbacks.stop_on_signal import StopOnSignal
@@ -35,6 +36,7 @@ __all__ = [
     "HistoryJSON",
     "ModeCollapseMonitor",
     "ModeCollapseWarning",
+    "PriorFit",
     "SampleGrid",
     "SampleMetric",
     "StopOnSignal",

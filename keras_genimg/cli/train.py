@@ -14,6 +14,8 @@ from keras_genimg.utils.precision import auto_mixed_precision
 
 RECONSTRUCTION_BATCH = 32
 DIVERSITY_BATCH = 64
+# The images a VAE's latent prior is fitted to after every epoch.
+PRIOR_IMAGES = 10_000
 
 
 def add_parser(commands):
@@ -227,7 +229,9 @@ def _train(args, out, defaults, options, strategy, chief, precision):
         seed=args.seed,
         limit=args.limit,
         data_dir=args.data_dir,
-        num_first=max(RECONSTRUCTION_BATCH, DIVERSITY_BATCH),
+        num_first=PRIOR_IMAGES
+        if {**models.options(args.model), **options}.get("prior_components")
+        else max(RECONSTRUCTION_BATCH, DIVERSITY_BATCH),
     )
     dataset = training_data.dataset
     extra = {}
@@ -256,6 +260,9 @@ def _train(args, out, defaults, options, strategy, chief, precision):
         )
 
     monitors, fixed_batch, fixed_labels = [], None, None
+    if model.latent_prior is not None:
+        labels = training_data.first_labels if defaults.conditional else None
+        monitors = [callbacks.PriorFit(training_data.first_images, labels)]
     if model.is_autoencoder:
         fixed_batch = training_data.first_images[:RECONSTRUCTION_BATCH]
         if defaults.conditional:
@@ -290,7 +297,8 @@ def _train(args, out, defaults, options, strategy, chief, precision):
             callbacks=[
                 # First, so that no epoch-end save sees a diverged model.
                 callbacks.DivergenceGuard(),
-                # Before HistoryJSON, which then records `sample_diversity`.
+                # Before HistoryJSON, which then records `sample_diversity`;
+                # a refitted prior before the grids and saves.
                 *monitors,
                 callbacks.SampleGrid(
                     os.path.join(out, "samples"),

@@ -12,22 +12,36 @@ import tensorflow as tf
 INT32 = np.iinfo(np.int32)
 
 
-def stateless_latents(seeds, latent_dim):
-    """Draws one N(0, I) vector per seed with `tf.random.stateless_normal`.
+def stateless_latents(seeds, latent_dim, prior=None):
+    """Draws one vector per seed from the prior with stateless random ops.
 
     Args:
         seeds: int32 tensor `(batch,)`.
         latent_dim: int. Size of each vector.
+        prior: None for N(0, I), or a model's `prior_parameters()`: the
+            `(weights, means, scales)` of a Gaussian mixture, taken in as
+            constants.
 
     Returns:
         A float32 tensor `(batch, latent_dim)`; row `i` depends only on
-        `seeds[i]` (and the TensorFlow version).
+        `seeds[i]` (and the TensorFlow version). The N(0, I) draw is the
+        same with or without a prior, which then picks a component with a
+        second stateless draw and moves and scales the vector into it.
     """
+    if prior is not None:
+        weights, means, scales = (tf.constant(p, tf.float32) for p in prior)
+        log_weights = tf.math.log(weights)[None]
 
     def draw(seed):
-        return tf.random.stateless_normal(
+        z = tf.random.stateless_normal(
             [latent_dim], seed=tf.stack([seed, tf.zeros_like(seed)])
         )
+        if prior is None:
+            return z
+        component = tf.random.stateless_categorical(
+            log_weights, 1, seed=tf.stack([seed, tf.ones_like(seed)])
+        )[0, 0]
+        return means[component] + tf.linalg.matvec(scales[component], z)
 
     return tf.map_fn(
         draw, seeds, fn_output_signature=tf.TensorSpec([latent_dim], "float32")
@@ -54,12 +68,13 @@ def check_seeds(seeds):
     return seeds.astype("int32")
 
 
-def latents_from_seeds(seeds, latent_dim):
+def latents_from_seeds(seeds, latent_dim, prior=None):
     """The latent vectors the `sample` signature draws for `seeds`.
 
     Args:
         seeds: 1-D array-like of ints in the int32 range.
         latent_dim: int. Size of each vector.
+        prior: None for N(0, I), or a model's `prior_parameters()`.
 
     Returns:
         A float32 numpy array `(len(seeds), latent_dim)`.
@@ -70,7 +85,7 @@ def latents_from_seeds(seeds, latent_dim):
     ((3, 8), True, False)
     """
     seeds = tf.constant(check_seeds(seeds))
-    return stateless_latents(seeds, int(latent_dim)).numpy()
+    return stateless_latents(seeds, int(latent_dim), prior).numpy()
 
 
 def generate_from_seeds(model, seeds, labels=None):
@@ -91,7 +106,7 @@ def generate_from_seeds(model, seeds, labels=None):
     >>> generate_from_seeds(gan, [7, 8]).shape
     (2, 16, 16, 1)
     """
-    z = latents_from_seeds(seeds, model.latent_dim)
+    z = latents_from_seeds(seeds, model.latent_dim, model.prior_parameters())
     if labels is None:
         return model.generate(z=z)
     return model.generate(z=z, labels=labels)

@@ -150,13 +150,16 @@ def _generator_signatures(model):
     z_spec = tf.TensorSpec(z_shape, tf.float32, name="z")
     seed_spec = tf.TensorSpec([None], tf.int32, name="seed")
     images = {"images": ("DT_FLOAT", (-1, *model.image_shape))}
+    # Read now: the signatures take a fitted prior in as constants.
+    prior = model.prior_parameters()
 
     def from_z(z, label=None):
         z = tf.reshape(_checked(z, z_shape, "z"), [-1, latent_dim])
         return {"images": _images(model, z, label)}
 
     def from_seed(seed, label=None):
-        z = stateless_latents(_checked(seed, [None], "seed"), latent_dim)
+        seed = _checked(seed, [None], "seed")
+        z = stateless_latents(seed, latent_dim, prior)
         return {"images": _images(model, z, label)}
 
     def reference_z(inputs):
@@ -164,7 +167,7 @@ def _generator_signatures(model):
         return {"images": _keras_images(model, z, inputs)}
 
     def reference_seed(inputs):
-        z = latents_from_seeds(inputs["seed"], latent_dim)
+        z = latents_from_seeds(inputs["seed"], latent_dim, prior)
         return {"images": _keras_images(model, z, inputs)}
 
     if num_classes is None:

@@ -50,6 +50,9 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     # True for models that encode images (`encode`, `reconstruct`).
     is_autoencoder = False
+    # A `GaussianMixturePrior` that `sample_latent` draws from, or None for
+    # N(0, I).
+    latent_prior = None
 
     def __init__(
         self, image_shape, latent_dim, num_classes=None, seed=None, **kwargs
@@ -154,7 +157,8 @@ class GenerativeModel(backend.Trainer, keras.Model):
         return tf.function(function, input_signature=specs)
 
     def sample_latent(self, num_images, seed=None):
-        """Draws latent vectors from the prior N(0, I).
+        """Draws latent vectors from the prior: N(0, I), or the model's
+        `latent_prior` where it has one (see `latent_prior`).
 
         Args:
             num_images: int. How many vectors to draw.
@@ -164,10 +168,20 @@ class GenerativeModel(backend.Trainer, keras.Model):
             A float32 numpy array of shape `(num_images, latent_dim)`.
         """
         num_images = _check_count("num_images", num_images)
+        if self.latent_prior is not None:
+            return self.latent_prior.sample(num_images, seed)
         rng = np.random.default_rng(seed)
         return rng.standard_normal((num_images, self.latent_dim)).astype(
             "float32"
         )
+
+    def prior_parameters(self):
+        """The parameters of a fitted Gaussian-mixture prior, `(weights,
+        means, scales)` as numpy arrays (see `latent_prior`), or None where
+        the prior is N(0, I)."""
+        if self.latent_prior is None:
+            return None
+        return self.latent_prior.parameters()
 
     def generate(
         self, num_images=None, z=None, seed=None, labels=None, batch_size=None

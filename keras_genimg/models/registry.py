@@ -61,7 +61,13 @@ _ZOO = {
     # Small batches: 10 epochs of MNIST are then 12,500 steps, which the
     # VAE needs to sharpen (judge FCD about 25 against 30.8 at batch 64;
     # benchmarks/RESULTS.md, "Time to quality").
-    "vae": ZooEntry(VAE, False, latent_dim=16, batch_size=8),
+    "vae": ZooEntry(
+        VAE,
+        False,
+        latent_dim=16,
+        batch_size=8,
+        options={"prior_components": 10},
+    ),
     # A batch is split into n_critic = 5 critic batches; on a CPU, more
     # generator steps of 16 beat fewer of 32 for the same time. The
     # generator learns from 1 step in 6: on MNIST it needs about 60 epochs

@@ -2,6 +2,7 @@
 optionally class-conditional (Sohn, Lee & Yan, 2015)."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_genimg.models import backend, conditional_networks, networks
@@ -10,6 +11,7 @@ from keras_genimg.models.generative_model import (
     _check_count,
     network_inputs,
 )
+from keras_genimg.models.latent_prior import GaussianMixturePrior
 
 RECONSTRUCTION_LOSSES = ("bce", "mse")
 
@@ -42,6 +44,13 @@ class VAE(GenerativeModel):
     different classes. Batches are then `(images, labels)`, and `encode`,
     `decode`, `reconstruct` and `generate` take the labels.
 
+    With `prior_components`, `fit_prior(images)` fits a mixture of that
+    many Gaussians to the encoded images after training, and `generate`,
+    `sample_latent`, the sample grids and the exports' `sample` signature
+    draw latent vectors from it instead of N(0, I) ("ex-post density
+    estimation", Ghosh et al., 2020; see `latent_prior`). `genimg train`
+    refits it after every epoch.
+
     Logged metrics: `loss`, `reconstruction_loss` and `kl_loss`.
 
     Args:
@@ -54,6 +63,8 @@ class VAE(GenerativeModel):
             double it. Defaults to 32.
         num_classes: int or None. Number of classes of a conditional VAE;
             None (the default) for an unconditional one.
+        prior_components: int or None. Components of the prior that
+            `fit_prior` fits; None (the default) keeps N(0, I).
         seed: int or None. Seed of the sampling noise.
         **kwargs: passed to `keras.Model`.
 
@@ -72,6 +83,10 @@ class VAE(GenerativeModel):
     >>> z_mean, _ = cvae.encode(images[:2], labels=[0, 1])
     >>> cvae.generate(z=z_mean, labels=[2, 2]).shape
     (2, 28, 28, 1)
+    >>> vae = VAE((28, 28, 1), latent_dim=8, prior_components=4, seed=0)
+    >>> vae.fit_prior(images)
+    >>> vae.generate(num_images=4, seed=1).shape
+    (4, 28, 28, 1)
     """
 
     is_autoencoder = True
@@ -84,6 +99,7 @@ class VAE(GenerativeModel):
         reconstruction_loss="bce",
         filters=32,
         num_classes=None,
+        prior_components=None,
         seed=None,
         **kwargs,
     ):
@@ -127,6 +143,12 @@ class VAE(GenerativeModel):
                 self.decoder = networks.build_vae_decoder(
                     self.spatial_plan, self.latent_dim, self.filters
                 )
+        self.prior_components = prior_components
+        self.latent_prior = None
+        if prior_components is not None:
+            self.latent_prior = GaussianMixturePrior(
+                prior_components, self.latent_dim, name="latent_prior"
+            )
 
         # === Metrics ===
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -219,6 +241,7 @@ class VAE(GenerativeModel):
                 "beta": self.beta,
                 "reconstruction_loss": self.reconstruction_loss,
                 "filters": self.filters,
+                "prior_components": self.prior_components,
             }
         )
         return config
@@ -279,6 +302,28 @@ class VAE(GenerativeModel):
             training=False,
         )
         return ops.convert_to_numpy(z_mean), ops.convert_to_numpy(z_log_var)
+
+    def fit_prior(self, images, labels=None, seed=0, batch_size=500):
+        """Fits the latent prior to the posterior means of `images`.
+
+        Args:
+            images: float32 array `(n, H, W, C)` in [0, 1], e.g. the
+                training images (at least `prior_components` of them).
+            labels: their classes, for a conditional VAE only.
+            seed: int. Seed of the fit's starting point.
+            batch_size: int. Images encoded per call.
+        """
+        if self.latent_prior is None:
+            raise ValueError(
+                "This VAE has no prior to fit: build it with "
+                "`prior_components`."
+            )
+        codes = []
+        for start in range(0, len(images), batch_size):
+            part = slice(start, start + batch_size)
+            part_labels = None if labels is None else labels[part]
+            codes.append(self.encode(images[part], part_labels)[0])
+        self.latent_prior.fit(np.concatenate(codes), seed=seed)
 
     def decode(self, z, labels=None):
         """Decodes latent vectors `(batch, latent_dim)` (of the given

@@ -59,6 +59,10 @@ def test_train_writes_grids_model_and_history(name, model_class, tmp_path):
     model = keras.models.load_model(out / "model.keras")
     assert type(model) is model_class
     assert model.image_shape == (16, 16, 1) and model.latent_dim == 6
+    if name == "vae":
+        # Its prior was fitted to the training images after every epoch.
+        weights, _, _ = model.prior_parameters()
+        assert len(weights) == 10 and not np.allclose(weights, 0.1)
     metric_names = {m.name for m in model.metrics}
     if name == "dcgan":
         # The GANs' samples are watched for mode collapse.

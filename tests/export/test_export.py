@@ -136,6 +136,28 @@ def test_seeds_give_the_same_latents_and_images_everywhere(exported):
         latents_from_seeds([[1, 2]], zoo.LATENT_DIM)
 
 
+def test_a_vae_s_sample_signature_draws_from_its_fitted_prior(exported):
+    vae = exported.models["vae"]
+    weights, means, scales = prior = vae.prior_parameters()
+    assert not np.allclose(weights, weights[0])  # fitted, not the start
+    seeds = np.arange(200)
+    z = latents_from_seeds(seeds, zoo.LATENT_DIM, prior)
+    # Each vector is one component's mean plus its scale times the N(0, I)
+    # draw the seed gives without a prior.
+    noise = latents_from_seeds(seeds, zoo.LATENT_DIM)
+    candidates = means[None] + np.einsum("kij,nj->nki", scales, noise)
+    error = np.abs(candidates - z[:, None]).max(axis=2).min(axis=1)
+    assert error.max() < 1e-4
+    loaded = tf.saved_model.load(exported.paths["vae"])
+    served = loaded.signatures["sample"](seed=tf.constant(seeds[:4], "int32"))
+    np.testing.assert_allclose(
+        served["images"].numpy(),
+        generate_from_seeds(vae, seeds[:4]),
+        rtol=1e-4,
+        atol=1e-5,
+    )
+
+
 def test_vae_inpaint_signature_refuses_bad_masks(exported):
     loaded = tf.saved_model.load(exported.paths["vae"])
     inpaint = loaded.signatures["inpaint"]
