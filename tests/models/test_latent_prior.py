@@ -1,4 +1,4 @@
-"""Tests of the VAE's fitted latent prior (`keras_genimg.models.latent_prior`)."""
+"""Tests of the VAE's fitted latent prior (`models.latent_prior`)."""
 
 import keras
 import numpy as np
