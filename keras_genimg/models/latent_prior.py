@@ -84,15 +84,16 @@ class GaussianMixturePrior(keras.layers.Layer):
             for v in (self.mixture_weights, self.means, self.scales)
         )
 
-    def fit(self, points, seed=0, iterations=200, tolerance=1e-6):
+    def fit(self, points, seed=0, iterations=100, tolerance=1e-3):
         """Fits the mixture to `points` by expectation-maximisation.
 
         Args:
             points: float array `(n, latent_dim)`, `n >= components`.
             seed: int. Picks the points the means start from.
             iterations: int. At most this many EM steps.
-            tolerance: float. Stops once the mean log-likelihood gains
-                less than this in a step.
+            tolerance: float. Stops once the mean log-likelihood per point
+                gains less than this in a step (as scikit-learn's
+                `GaussianMixture` does).
         """
         points = np.asarray(points, "float64")
         if points.ndim != 2 or points.shape[1] != self.latent_dim:
@@ -136,19 +137,19 @@ class GaussianMixturePrior(keras.layers.Layer):
 def fit_gaussian_mixture(points, components, seed, iterations, tolerance):
     """Expectation-maximisation for a full-covariance Gaussian mixture.
 
-    The means start at distinct random points, every covariance at that
-    of all points.
+    It starts from the clusters of a few k-means steps (as scikit-learn's
+    `GaussianMixture` does), so that EM does not begin on a plateau
+    where every component covers all points.
 
     Returns:
         `(weights, means, scales)`: `(K,)`, `(K, D)` and `(K, D, D)`
         float64 arrays, `scales` the Cholesky factors of the covariances.
     """
-    count, dim = points.shape
-    rng = np.random.default_rng(seed)
+    dim = points.shape[1]
     floor = COVARIANCE_FLOOR * np.eye(dim)
-    means = points[rng.choice(count, components, replace=False)]
-    covariances = np.repeat((np.cov(points.T) + floor)[None], components, 0)
-    weights = np.full(components, 1.0 / components)
+    cluster = _kmeans(points, components, np.random.default_rng(seed))
+    responsibility = np.eye(components)[cluster]
+    weights, means, covariances = _maximisation(points, responsibility, floor)
     previous = -np.inf
     for _ in range(iterations):
         scales = np.linalg.cholesky(covariances)
@@ -166,15 +167,40 @@ def fit_gaussian_mixture(points, components, seed, iterations, tolerance):
             break
         previous = likelihood
         responsibility = np.exp(log_density - log_total[:, None])
-        counts = responsibility.sum(axis=0) + 1e-12
-        weights = counts / count
-        means = responsibility.T @ points / counts[:, None]
-        for k in range(components):
-            centred = points - means[k]
-            covariances[k] = (
-                responsibility[:, k, None] * centred
-            ).T @ centred / counts[k] + floor
+        weights, means, covariances = _maximisation(
+            points, responsibility, floor
+        )
     return weights, means, np.linalg.cholesky(covariances)
+
+
+def _maximisation(points, responsibility, floor):
+    """The weights, means and covariances that fit points each shared out
+    among the components as `responsibility` `(n, K)` says."""
+    counts = responsibility.sum(axis=0) + 1e-12
+    means = responsibility.T @ points / counts[:, None]
+    covariances = np.stack(
+        [
+            (weight[:, None] * (points - mean)).T @ (points - mean) / total
+            + floor
+            for weight, mean, total in zip(
+                responsibility.T, means, counts, strict=True
+            )
+        ]
+    )
+    return counts / len(points), means, covariances
+
+
+def _kmeans(points, clusters, rng, steps=10):
+    """The cluster of every point after `steps` k-means steps from
+    distinct random points."""
+    centres = points[rng.choice(len(points), clusters, replace=False)]
+    for _ in range(steps):
+        distances = ((points[:, None] - centres[None]) ** 2).sum(axis=2)
+        nearest = distances.argmin(axis=1)
+        for k in range(clusters):
+            if (nearest == k).any():
+                centres[k] = points[nearest == k].mean(axis=0)
+    return nearest
 
 
 def _log_normal(points, mean, scale):
