@@ -28,23 +28,29 @@ def stateless_latents(seeds, latent_dim, prior=None):
         same with or without a prior, which then picks a component with a
         second stateless draw and moves and scales the vector into it.
     """
-    if prior is not None:
-        weights, means, scales = (tf.constant(p, tf.float32) for p in prior)
-        log_weights = tf.math.log(weights)[None]
 
     def draw(seed):
-        z = tf.random.stateless_normal(
+        return tf.random.stateless_normal(
             [latent_dim], seed=tf.stack([seed, tf.zeros_like(seed)])
         )
-        if prior is None:
-            return z
-        component = tf.random.stateless_categorical(
+
+    spec = tf.TensorSpec([latent_dim], "float32")
+    z = tf.map_fn(draw, seeds, fn_output_signature=spec)
+    if prior is None:
+        return z
+    weights, means, scales = (tf.constant(p, tf.float32) for p in prior)
+    log_weights = tf.math.log(weights)[None]
+
+    def pick(seed):
+        return tf.random.stateless_categorical(
             log_weights, 1, seed=tf.stack([seed, tf.ones_like(seed)])
         )[0, 0]
-        return means[component] + tf.linalg.matvec(scales[component], z)
 
-    return tf.map_fn(
-        draw, seeds, fn_output_signature=tf.TensorSpec([latent_dim], "float32")
+    component = tf.map_fn(
+        pick, seeds, fn_output_signature=tf.TensorSpec([], tf.int64)
+    )
+    return tf.gather(means, component) + tf.linalg.matvec(
+        tf.gather(scales, component), z
     )
 
 

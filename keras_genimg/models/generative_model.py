@@ -50,9 +50,6 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     # True for models that encode images (`encode`, `reconstruct`).
     is_autoencoder = False
-    # A `GaussianMixturePrior` that `sample_latent` draws from, or None for
-    # N(0, I).
-    latent_prior = None
 
     def __init__(
         self, image_shape, latent_dim, num_classes=None, seed=None, **kwargs
@@ -75,6 +72,10 @@ class GenerativeModel(backend.Trainer, keras.Model):
             )
         self.num_classes = None if num_classes is None else int(num_classes)
         self.seed = seed
+        # A `GaussianMixturePrior` that `sample_latent` draws from, or None
+        # for N(0, I). (An instance attribute: on PyTorch, a class
+        # attribute would hide a layer assigned later.)
+        self.latent_prior = None
         self.seed_generator = ReplicaSeedGenerator(seed)
         # Keras saves a seed generator's state with neither `save` nor
         # `save_weights`; tracked as a weight of the model, it is saved and

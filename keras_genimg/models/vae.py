@@ -144,7 +144,6 @@ class VAE(GenerativeModel):
                     self.spatial_plan, self.latent_dim, self.filters
                 )
         self.prior_components = prior_components
-        self.latent_prior = None
         if prior_components is not None:
             self.latent_prior = GaussianMixturePrior(
                 prior_components, self.latent_dim, name="latent_prior"

@@ -140,7 +140,7 @@ CASES = [
         NAMES,
         lambda env: ["train", "vae", "--option", "use_ema=false"],
         "--option use_ema: vae has no such option; it has beta, filters, "
-        "reconstruction_loss",
+        "prior_components, reconstruction_loss",
     ),
     cli(
         "train-option-set-by-training",
