@@ -153,7 +153,8 @@ def get(name, **kwargs):
     """Builds a zoo model by name.
 
     `cgan` and `cvae` are the `DCGAN` and `VAE` with `num_classes` set
-    (10 unless given; the `cvae` with `beta=2`); `sngan` is the `DCGAN`
+    (10 unless given; the `cvae` with `beta=2`); both VAEs have a
+    10-component latent prior to fit (`VAE.fit_prior`); `sngan` is the `DCGAN`
     with the hinge loss and a spectrally normalized discriminator (Miyato
     et al., 2018).
 
