@@ -230,7 +230,7 @@ def _train(args, out, defaults, options, strategy, chief, precision):
         limit=args.limit,
         data_dir=args.data_dir,
         num_first=PRIOR_IMAGES
-        if {**models.options(args.model), **options}.get("prior_components")
+        if {**defaults.options, **options}.get("prior_components")
         else max(RECONSTRUCTION_BATCH, DIVERSITY_BATCH),
     )
     dataset = training_data.dataset

@@ -164,7 +164,7 @@ def fit_gaussian_mixture(points, components, seed, iterations, tolerance):
         log_total = peak[:, 0] + np.log(np.exp(log_density - peak).sum(1))
         likelihood = log_total.mean()
         if likelihood - previous < tolerance:
-            break
+            return weights, means, scales
         previous = likelihood
         responsibility = np.exp(log_density - log_total[:, None])
         weights, means, covariances = _maximisation(
