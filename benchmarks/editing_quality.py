@@ -6,7 +6,8 @@ with their registry defaults, and restores the last 2,000 (`--count`),
 digits none of them saw, after each corruption:
 
 - masks `center` (14x14), `bottom-half` and `random:0.5`, restored by
-  `keras_genimg.editing.inpaint`, scikit-image's
+  `keras_genimg.editing.inpaint` (the VAE by its default, inversion, and
+  by encode-decode, the method of its exports' signatures), scikit-image's
   `restoration.inpaint_biharmonic` and a fill with the mean of the known
   pixels;
 - Gaussian noise of sigma 0.3 and 0.5, restored by
@@ -57,6 +58,8 @@ def train(name, x, epochs):
     dataset = load_images(x, batch_size=entry.batch_size, seed=0)
     start = time.perf_counter()
     model.fit(dataset, epochs=epochs, shuffle=False, verbose=0)
+    if model.latent_prior is not None:
+        model.fit_prior(x)  # as `genimg train` does after every epoch
     print(f"trained {name}: {time.perf_counter() - start:.0f} s")
     return model
 
@@ -134,12 +137,16 @@ def restore(corruption, originals, zoo, report_time=False):
         corrupted = editing.corrupt(originals, corruption, seed=0)
         unknown = np.ones_like(originals, bool)
         restored = classical_denoise(corrupted)
-    for name, model in zoo.items():
+    methods = [(name, model, {}) for name, model in zoo.items()]
+    if "vae" in zoo:  # also the method of the exports' signatures
+        methods.insert(1, ("vae enc-dec", zoo["vae"],
+                           {"method": "encode-decode"}))  # fmt: skip
+    for name, model, options in methods:
         start = time.perf_counter()
         if corruption in MASKS:
-            restored[name] = editing.inpaint(model, corrupted, mask)
+            restored[name] = editing.inpaint(model, corrupted, mask, **options)
         else:
-            restored[name] = editing.denoise(model, corrupted)
+            restored[name] = editing.denoise(model, corrupted, **options)
         if report_time:
             print(f"  {corruption} {name}: {time.perf_counter() - start:.0f} s")
     return {"original": originals, "corrupted": corrupted, **restored}, unknown

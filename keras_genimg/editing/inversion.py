@@ -4,8 +4,11 @@ Optimises `z` with Adam to minimise the mean squared error on the known
 pixels plus a Gaussian prior term, `prior_weight * mean(z ** 2)`, from
 several random starts, keeping the best (Yeh et al., "Semantic Image
 Inpainting with Deep Generative Models", 2017; Creswell & Bharath,
-"Inverting the Generator of a GAN", 2018). The gradient w.r.t. `z` is
-taken with `keras_genimg.models.backend`, so it runs on every backend.
+"Inverting the Generator of a GAN", 2018). The random starts are draws
+of the model's latent prior; a caller may add starts of its own, such as
+a VAE's encoding or the means of its fitted prior's components, one per
+mode of the data. The gradient w.r.t. `z` is taken with
+`keras_genimg.models.backend`, so it runs on every backend.
 """
 
 import numpy as np
@@ -26,6 +29,7 @@ def invert_generator(
     learning_rate=0.05,
     prior_weight=1e-3,
     seed=0,
+    starts=None,
 ):
     """Finds latent vectors whose images match `targets` where `mask` is 1.
 
@@ -35,11 +39,15 @@ def invert_generator(
         mask: float32 numpy of the same shape, 1 for known pixels.
         labels: int32 numpy `(batch,)` for a conditional model, or None.
         steps: int. Adam steps.
-        restarts: int. Random starts per image; the best is kept.
+        restarts: int. Random starts per image, drawn from the model's
+            latent prior (`sample_latent`); the best of all starts is
+            kept.
         learning_rate: float. Adam's step size.
         prior_weight: float. Weight of `mean(z ** 2)`, which keeps `z`
             where the generator was trained.
         seed: int. Seed of the starts.
+        starts: None, or float array `(n, batch, latent_dim)`: `n` more
+            starts per image (then `restarts` may be 0).
 
     Returns:
         `(z, images, loss)`: float32 numpy arrays `(batch, latent_dim)`,
@@ -57,9 +65,15 @@ def invert_generator(
     ((1, 4), (1, 16, 16, 1), (1,))
     """
     batch = len(targets)
-    rng = np.random.default_rng(seed)
-    z = rng.standard_normal((restarts * batch, model.latent_dim))
-    z = ops.convert_to_tensor(z.astype("float32"))
+    z = model.sample_latent(restarts * batch, seed) if restarts else None
+    z = z.reshape(restarts, batch, model.latent_dim) if restarts else None
+    if starts is not None:
+        starts = np.asarray(starts, "float32")
+        z = starts if z is None else np.concatenate([z, starts])
+    if z is None:
+        raise ValueError("Inversion needs `restarts` >= 1 or `starts`.")
+    restarts = len(z)
+    z = ops.convert_to_tensor(z.reshape(restarts * batch, model.latent_dim))
     targets = ops.convert_to_tensor(np.tile(targets, (restarts, 1, 1, 1)))
     mask = ops.convert_to_tensor(np.tile(mask, (restarts, 1, 1, 1)))
     known = ops.maximum(ops.sum(mask, axis=(1, 2, 3)), 1.0)

@@ -10,9 +10,11 @@ unknown batch dimension, whatever the model's dtype policy:
 - models with an `encoder` (the VAEs) also: `decode` (as
   `serving_default`), `encode` (`images` -> `z_mean`, `z_log_var`),
   `reconstruct` (`images` -> `images`, through the posterior mean),
-  `denoise` (the same, as `keras_genimg.editing.denoise`) and `inpaint`
-  (`images`, `mask` -> `images`, as `keras_genimg.editing.inpaint` with
-  `INPAINT_ITERATIONS` passes);
+  `denoise` (the same, as `keras_genimg.editing.denoise` with
+  `method="encode-decode"`) and `inpaint` (`images`, `mask` -> `images`,
+  as `keras_genimg.editing.inpaint` with `method="encode-decode"` and
+  `INPAINT_ITERATIONS` passes; the library's default, inversion,
+  iterates and stays out of the graph);
 - a conditional model, one with a `num_classes` attribute, takes an int32
   `label` beside `z`, `seed` or `images`, and is called as
   `model.latent_to_images(z, labels=label)` (its encoder as
@@ -334,7 +336,7 @@ def _autoencoder_signatures(model):
     def reference_inpaint(inputs):
         restored = editing.inpaint(
             model, inputs["images"], inputs["mask"], *labels_of(inputs),
-            iterations=INPAINT_ITERATIONS,
+            method="encode-decode", iterations=INPAINT_ITERATIONS,
         )  # fmt: skip
         return {"images": restored}
 

@@ -308,6 +308,7 @@ class DiffusionModel(GenerativeModel):
         fresh_noise=None,
         known=None,
         first_timestep=None,
+        resample=(1, 1),
     ):
         """Runs the reverse process from noise `x` to images in [-1, 1],
         with the U-Net's predictions (classifier-free guided with
@@ -318,20 +319,21 @@ class DiffusionModel(GenerativeModel):
             labels: int32 `(batch,)` in `[0, num_classes]` (the last
                 meaning "no label") for a conditional model, else None.
             steps, guidance_scale, sampler, eta, fresh_noise, known,
-                first_timestep: see `NoiseSchedule.reverse`.
+                first_timestep, resample: see `NoiseSchedule.reverse`.
 
         Returns:
             A float32 tensor of the shape of `x`.
         """
         network = self.ema_network if self._use_ema else self.network
-        settings = (steps, guidance_scale, sampler, eta, first_timestep)
-        key = (id(network), *settings)
+        resample = tuple(resample)
+        settings = (steps, guidance_scale, sampler, eta)
+        key = (id(network), *settings, first_timestep, resample)
         if key not in self._samplers:
 
             def run(x, labels, fresh_noise, known):
                 return self._reverse(
-                    network, x, labels, *settings[:4], fresh_noise, known,
-                    first_timestep,
+                    network, x, labels, *settings, fresh_noise, known,
+                    first_timestep, resample,
                 )  # fmt: skip
 
             # Compiled once per setting: an eager loop over the U-Net
@@ -345,13 +347,13 @@ class DiffusionModel(GenerativeModel):
 
     def _reverse(self, network, x, labels, steps, guidance_scale,
                  sampler="ddim", eta=0.0, fresh_noise=None, known=None,
-                 first_timestep=None):  # fmt: skip
+                 first_timestep=None, resample=(1, 1)):  # fmt: skip
         def predict(x, t):
             return self._guided(network, x, t, labels, guidance_scale)
 
         return self.schedule.reverse(
             predict, x, steps, self.prediction, sampler, eta, fresh_noise,
-            known, first_timestep,
+            known, first_timestep, resample,
         )  # fmt: skip
 
     def _guided(self, network, x, t, labels, guidance_scale):

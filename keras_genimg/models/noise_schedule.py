@@ -115,6 +115,7 @@ class NoiseSchedule:
         fresh_noise=None,
         known=None,
         first_timestep=None,
+        resample=(1, 1),
     ):
         """Runs the reverse process from `x` down to timestep 0.
 
@@ -126,8 +127,8 @@ class NoiseSchedule:
             prediction: str. What `predict` returns: `"epsilon"` or `"v"`.
             sampler: str. `"ddim"` or `"ddpm"` (ancestral).
             eta: float. Fresh noise of DDIM steps; 0 is deterministic.
-            fresh_noise: `(steps, batch, H, W, C)` standard normal noise,
-                for `"ddpm"`, `eta > 0` or `known`.
+            fresh_noise: `(noise_draws(steps, resample), batch, H, W, C)`
+                standard normal noise, for `"ddpm"`, `eta > 0` or `known`.
             known: None, or `(images, mask)`: images in [-1, 1] whose
                 pixels where `mask` is 1 are known. After every step those
                 pixels are replaced by the known ones noised to the
@@ -135,22 +136,44 @@ class NoiseSchedule:
                 step returns them exactly.
             first_timestep: int or None. Start from this timestep rather
                 than from `T - 1`.
+            resample: `(jump_length, resamplings)`, with `known` only:
+                RePaint's resampling, see `resampling_plan`. `(1, 1)`
+                visits every step once.
 
         Returns:
             A float32 tensor of the shape of `x`, in [-1, 1].
         """
-        timesteps, alpha_bar, previous = (
-            ops.convert_to_tensor(column)
-            for column in self.sampling_table(steps, first_timestep)
+        if known is None and tuple(resample) != (1, 1):
+            raise ValueError("Resampling is for inpainting: pass `known`.")
+        table = self.sampling_table(steps, first_timestep)
+        step_of_move, jump_to = resampling_plan(steps, *resample)
+        # A jump takes the sample from the level a move reached back to the
+        # (noisier) level `jump_to` starts at; ratio 1 is no jump.
+        jump_ratio = np.where(
+            jump_to >= 0, table[1][jump_to] / table[2][step_of_move], 1.0
         )
+        jump_row = len(step_of_move) + np.maximum(
+            np.cumsum(jump_to >= 0) - 1, 0
+        )
+        timesteps, alpha_bar, previous, step_of_move, jump_ratio, jump_row = (
+            ops.convert_to_tensor(column)
+            for column in (*table, step_of_move, jump_ratio.astype("float32"),
+                           jump_row.astype("int32"))
+        )  # fmt: skip
+        resampling = bool(np.any(jump_to >= 0))
+        if fresh_noise is not None:
+            fresh_noise = ops.convert_to_tensor(fresh_noise, "float32")
+        if known is not None:
+            known = [ops.convert_to_tensor(part, "float32") for part in known]
 
-        def step(i, x):
+        def move(m, x):
+            i = ops.take(step_of_move, m)
             a, a_prev = ops.take(alpha_bar, i), ops.take(previous, i)
             t = ops.zeros_like(x[:, 0, 0, 0]) + ops.take(timesteps, i)
             x0, noise = predicted_x0_and_noise(predict(x, t), x, a, prediction)
             fresh = None
             if fresh_noise is not None:
-                fresh = ops.take(fresh_noise, i, axis=0)
+                fresh = ops.take(fresh_noise, m, axis=0)
             if sampler == "ddpm":
                 x = ddpm_step(x, x0, a_prev, a, fresh)
             else:
@@ -159,9 +182,68 @@ class NoiseSchedule:
                 return x
             images, mask = known
             noised = add_noise(images, fresh, a_prev)
-            return mask * noised + (1.0 - mask) * x
+            x = mask * noised + (1.0 - mask) * x
+            if not resampling:
+                return x
+            ratio = ops.take(jump_ratio, m)
+            jump_noise = ops.take(fresh_noise, ops.take(jump_row, m), axis=0)
+            return ops.sqrt(ratio) * x + ops.sqrt(1.0 - ratio) * jump_noise
 
-        return ops.fori_loop(0, steps, step, ops.cast(x, "float32"))
+        moves = int(step_of_move.shape[0])
+        return ops.fori_loop(0, moves, move, ops.cast(x, "float32"))
+
+
+def resampling_plan(steps, jump_length=1, resamplings=1):
+    """The order in which RePaint (Lugmayr et al., 2022) visits the
+    sampling steps: in stretches of `jump_length` steps, each stretch
+    run `resamplings` times, the sample taken back to the stretch's
+    start level with fresh forward noise between runs, so that what is
+    generated harmonises with the known pixels. The first stretch, from
+    pure noise, runs once: a jump back to pure noise would undo it.
+
+    Args:
+        steps: int. Sampling steps visited.
+        jump_length: int >= 1. Steps of a stretch.
+        resamplings: int >= 1. Runs of a stretch; 1 is plain sampling.
+
+    Returns:
+        `(step_of_move, jump_to)`: int32 arrays `(moves,)`: the sampling
+        step (a row of `sampling_table`) each move takes, and after it,
+        -1 or the step whose level the sample jumps back to.
+
+    Example:
+    >>> step_of_move, jump_to = resampling_plan(4, jump_length=2,
+    ...                                         resamplings=2)
+    >>> step_of_move.tolist(), jump_to.tolist()
+    ([0, 1, 2, 3, 2, 3], [-1, -1, -1, 2, -1, -1])
+    """
+    for name, value in (("jump_length", jump_length),
+                        ("resamplings", resamplings)):  # fmt: skip
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(
+                f"`{name}` must be an int >= 1. Received: {value!r}"
+            )
+    step_of_move, jump_to = [], []
+    for start in range(0, steps, jump_length):
+        end = min(start + jump_length, steps)
+        runs = 1 if start == 0 else resamplings
+        for run in range(runs):
+            step_of_move.extend(range(start, end))
+            jump_to.extend([-1] * (end - start - 1))
+            jump_to.append(start if run < runs - 1 else -1)
+    return np.array(step_of_move, "int32"), np.array(jump_to, "int32")
+
+
+def noise_draws(steps, resample=(1, 1)):
+    """Rows of `fresh_noise` that `NoiseSchedule.reverse` takes: one per
+    move, and one per jump back of RePaint's resampling.
+
+    Example:
+    >>> noise_draws(50), noise_draws(50, resample=(10, 10))
+    (50, 446)
+    """
+    step_of_move, jump_to = resampling_plan(steps, *resample)
+    return len(step_of_move) + int(np.sum(jump_to >= 0))
 
 
 def timestep_of_noise(schedule, sigma):

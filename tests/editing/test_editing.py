@@ -89,14 +89,23 @@ def tiny_models():
 def test_known_pixels_come_back_exactly_with_every_model():
     images = squares(3)
     mask = editing.make_mask("random:0.5", SHAPE, 3, seed=2)
-    options = {"vae": {"iterations": 2}, "dcgan": {"steps": 5}, "ddpm": {}}
-    for name, model in tiny_models().items():
-        filled = editing.inpaint(model, images, mask, **options[name])
+    options = [
+        ("vae", {"steps": 5}),
+        ("vae", {"method": "encode-decode", "iterations": 2}),
+        ("dcgan", {"steps": 5}),
+        ("ddpm", {}),
+        ("ddpm", {"jump_length": 2, "resamplings": 3}),
+    ]
+    models = tiny_models()
+    for name, method_options in options:
+        model = models[name]
+        filled = editing.inpaint(model, images, mask, **method_options)
         assert filled.dtype == np.float32 and filled.shape == images.shape
         np.testing.assert_array_equal(filled[mask == 1], images[mask == 1])
         assert 0.0 <= filled.min() and filled.max() <= 1.0
-        denoised = editing.denoise(model, images, **options[name])
-        assert denoised.shape == images.shape
+        if "jump_length" not in method_options:
+            denoised = editing.denoise(model, images, **method_options)
+            assert denoised.shape == images.shape
 
 
 @pytest.mark.slow
@@ -108,12 +117,13 @@ def test_a_trained_vae_fills_holes_better_than_the_mean():
     held_out = squares(64, seed=9)
     mask = editing.make_mask("random:0.5", SHAPE, 64, seed=0)
     unknown = mask == 0
-    filled = editing.inpaint(vae, held_out, mask)
     known_mean = (mask * held_out).sum((1, 2, 3)) / mask.sum((1, 2, 3))
     mean_fill = np.broadcast_to(known_mean[:, None, None, None], mask.shape)
-    vae_error = np.mean((filled - held_out)[unknown] ** 2)
     mean_error = np.mean((mean_fill - held_out)[unknown] ** 2)
-    assert vae_error < 0.5 * mean_error
+    for method in ("inversion", "encode-decode"):
+        filled = editing.inpaint(vae, held_out, mask, method=method)
+        vae_error = np.mean((filled - held_out)[unknown] ** 2)
+        assert vae_error < 0.5 * mean_error, method
 
 
 def test_gan_inversion_recovers_a_generated_image():
@@ -130,6 +140,22 @@ def test_gan_inversion_recovers_a_generated_image():
     # The unknown half follows from the known one.
     unknown = mask == 0
     assert np.mean((images - target)[unknown] ** 2) < 2e-2
+
+
+def test_inversion_keeps_the_best_of_the_given_starts():
+    gan = DCGAN(SHAPE, latent_dim=4, filters=8, seed=0)
+    truth = gan.sample_latent(2, seed=3)
+    target = gan.generate(z=truth)
+    mask = editing.make_mask("center", SHAPE, 2)
+    # No steps: the best start wins, here the true code among 3 random.
+    z, images, loss = editing.invert_generator(
+        gan, target, mask, steps=0, restarts=3, starts=truth[None]
+    )
+    np.testing.assert_allclose(z, truth)
+    np.testing.assert_allclose(images, target, atol=1e-6)
+    assert np.all(loss < 1e-10)
+    with pytest.raises(ValueError, match="`restarts` >= 1 or `starts`"):
+        editing.invert_generator(gan, target, mask, restarts=0)
 
 
 def test_bad_inputs_fail_before_any_work():
@@ -150,7 +176,14 @@ def test_bad_inputs_fail_before_any_work():
     with pytest.raises(ValueError, match="diffusion model only"):
         editing.denoise(vae, images, noise_std=0.3)
     with pytest.raises(ValueError, match="`iterations` must be"):
-        editing.inpaint(vae, images, "center", iterations=0)
+        editing.inpaint(vae, images, "center", method="encode-decode",
+                        iterations=0)  # fmt: skip
+    with pytest.raises(ValueError, match="Unknown method 'gibbs'"):
+        editing.inpaint(vae, images, "center", method="gibbs")
+    with pytest.raises(ValueError, match="for the VAEs only"):
+        editing.inpaint(models["dcgan"], images, "center", method="inversion")
+    with pytest.raises(ValueError, match="`resamplings` must be an int"):
+        editing.inpaint(models["ddpm"], images, "center", resamplings=0)
 
 
 @pytest.mark.slow

@@ -107,10 +107,17 @@ def keras_outputs(model, signature_name, inputs):
         return {"z_mean": z_mean, "z_log_var": z_log_var}
     if signature_name == "reconstruct":
         return {"images": model.reconstruct(inputs["images"])}
+    # The signatures run the encode-decode method (inversion iterates).
     if signature_name == "denoise":
-        return {"images": editing.denoise(model, inputs["images"])}
+        return {
+            "images": editing.denoise(
+                model, inputs["images"], method="encode-decode"
+            )
+        }
     if signature_name == "inpaint":
         return {
-            "images": editing.inpaint(model, inputs["images"], inputs["mask"])
+            "images": editing.inpaint(
+                model, inputs["images"], inputs["mask"], method="encode-decode"
+            )
         }
     raise ValueError(f"No Keras equivalent of {signature_name!r}.")
