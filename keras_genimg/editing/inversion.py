@@ -43,11 +43,17 @@ def invert_generator(
             latent prior (`sample_latent`); the best of all starts is
             kept.
         learning_rate: float. Adam's step size.
-        prior_weight: float. Weight of `mean(z ** 2)`, which keeps `z`
-            where the generator was trained.
+        prior_weight: float. Weight of the prior term, which keeps `z`
+            where the generator was trained: `mean(z ** 2)` for the
+            random starts.
         seed: int. Seed of the starts.
-        starts: None, or float array `(n, batch, latent_dim)`: `n` more
-            starts per image (then `restarts` may be 0).
+        starts: None, or `(z, means, scales)`: `n` more starts per image
+            (then `restarts` may be 0), `z` float `(n, batch,
+            latent_dim)`, each with a Gaussian of its own for the prior
+            term: the mean squared Mahalanobis distance to `means[i]`
+            `(n, latent_dim)` under the covariance `scales[i] @
+            scales[i].T` (`scales` `(n, latent_dim, latent_dim)`, lower
+            triangular), e.g. a component of the model's fitted prior.
 
     Returns:
         `(z, images, loss)`: float32 numpy arrays `(batch, latent_dim)`,
@@ -64,27 +70,45 @@ def invert_generator(
     >>> z.shape, images.shape, loss.shape
     ((1, 4), (1, 16, 16, 1), (1,))
     """
-    batch = len(targets)
-    z = model.sample_latent(restarts * batch, seed) if restarts else None
-    z = z.reshape(restarts, batch, model.latent_dim) if restarts else None
-    if starts is not None:
-        starts = np.asarray(starts, "float32")
-        z = starts if z is None else np.concatenate([z, starts])
-    if z is None:
+    if not restarts and starts is None:
         raise ValueError("Inversion needs `restarts` >= 1 or `starts`.")
+    batch, dim = len(targets), model.latent_dim
+    z = [np.zeros((0, batch, dim))]
+    if restarts:
+        z = [
+            model.sample_latent(restarts * batch, seed).reshape(-1, batch, dim)
+        ]
+    centres = [np.zeros((restarts, dim))]
+    whitening = [np.broadcast_to(np.eye(dim), (restarts, dim, dim))]
+    if starts is not None:
+        z.append(starts[0])
+        centres.append(starts[1])
+        whitening.append(np.linalg.inv(starts[2]))
+    z, centres, whitening = (
+        np.concatenate(part).astype("float32")
+        for part in (z, centres, whitening)
+    )
     restarts = len(z)
-    z = ops.convert_to_tensor(z.reshape(restarts * batch, model.latent_dim))
+    centres, whitening = centres[:, None], ops.convert_to_tensor(whitening)
+    z = ops.convert_to_tensor(z.reshape(restarts * batch, dim))
     targets = ops.convert_to_tensor(np.tile(targets, (restarts, 1, 1, 1)))
     mask = ops.convert_to_tensor(np.tile(mask, (restarts, 1, 1, 1)))
     known = ops.maximum(ops.sum(mask, axis=(1, 2, 3)), 1.0)
     if labels is not None:
         labels = ops.convert_to_tensor(np.tile(labels, restarts), "int32")
 
+    def prior_of(z):
+        if starts is None:
+            return ops.mean(ops.square(z), axis=1)
+        offset = ops.reshape(z, (restarts, batch, dim)) - centres
+        whitened = ops.einsum("rij,rbj->rbi", whitening, offset)
+        return ops.reshape(ops.mean(ops.square(whitened), axis=-1), (-1,))
+
     def loss_of(z):
         images = model.latent_to_images(z, labels=labels)
         error = ops.sum(mask * ops.square(images - targets), axis=(1, 2, 3))
         per_image = error / known
-        total = per_image + prior_weight * ops.mean(ops.square(z), axis=1)
+        total = per_image + prior_weight * prior_of(z)
         return ops.sum(total), (per_image, images)
 
     def adam_step(z, first, second, step_size):

@@ -152,17 +152,25 @@ def _autoencoder_fill(model, images, mask, labels, seed, iterations=10):
 
 
 def _autoencoder_inversion(model, images, mask, labels, seed, restarts=0,
-                           **options):  # fmt: skip
+                           prior_weight=1e-2, **options):  # fmt: skip
     # Starts: the encoding of the image with its unknown pixels at the
-    # known ones' mean, and each mode of the fitted prior, which on
+    # known ones' mean (prior N(0, I)), and the mean of each component of
+    # the fitted prior (each with its component as prior), which on
     # digits is roughly a class: the fit then decides between classes.
-    starts = [model.encode(_mean_filled(images, mask), labels)[0]]
+    code = model.encode(_mean_filled(images, mask), labels)[0]
+    dim = code.shape[1]
+    z, means, scales = [code], [np.zeros(dim)], [np.eye(dim)]
     prior = model.prior_parameters()
     if prior is not None:
-        for mean in np.unique(prior[1], axis=0):
-            starts.append(np.broadcast_to(mean, starts[0].shape))
+        _, unique = np.unique(prior[1], axis=0, return_index=True)
+        for component in sorted(unique):
+            z.append(np.broadcast_to(prior[1][component], code.shape))
+            means.append(prior[1][component])
+            scales.append(prior[2][component])
+    starts = tuple(np.stack(part) for part in (z, means, scales))
     return _inversion(model, images, mask, labels, seed, restarts=restarts,
-                      starts=np.stack(starts), **options)  # fmt: skip
+                      prior_weight=prior_weight, starts=starts,
+                      **options)  # fmt: skip
 
 
 def _mean_filled(images, mask):

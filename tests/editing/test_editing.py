@@ -148,12 +148,22 @@ def test_inversion_keeps_the_best_of_the_given_starts():
     target = gan.generate(z=truth)
     mask = editing.make_mask("center", SHAPE, 2)
     # No steps: the best start wins, here the true code among 3 random.
+    standard = (np.zeros((1, 4)), np.eye(4)[None])
     z, images, loss = editing.invert_generator(
-        gan, target, mask, steps=0, restarts=3, starts=truth[None]
+        gan, target, mask, steps=0, restarts=3, starts=(truth[None], *standard)
     )
     np.testing.assert_allclose(z, truth)
     np.testing.assert_allclose(images, target, atol=1e-6)
     assert np.all(loss < 1e-10)
+    # A start's own Gaussian is its prior: a narrow one pulls `z` to its
+    # mean, away from the code that fits.
+    anchor = np.array([[1.0, -1.0, 0.5, 0.0]])
+    narrow = (truth[None], anchor, 0.01 * np.eye(4)[None])
+    z, _, _ = editing.invert_generator(
+        gan, target, mask, steps=300, restarts=0, prior_weight=10.0,
+        starts=narrow,
+    )  # fmt: skip
+    np.testing.assert_allclose(z, np.repeat(anchor, 2, 0), atol=0.05)
     with pytest.raises(ValueError, match="`restarts` >= 1 or `starts`"):
         editing.invert_generator(gan, target, mask, restarts=0)
 
