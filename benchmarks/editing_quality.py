@@ -11,7 +11,8 @@ digits none of them saw, after each corruption:
   `restoration.inpaint_biharmonic` and a fill with the mean of the known
   pixels;
 - Gaussian noise of sigma 0.3 and 0.5, restored by
-  `keras_genimg.editing.denoise`, `restoration.denoise_tv_chambolle` and
+  `keras_genimg.editing.denoise` (the diffusion model with the noise
+  level estimated, and given as `noise_std`), `restoration.denoise_tv_chambolle` and
   `restoration.denoise_nl_means` (its sigma estimated by
   `restoration.estimate_sigma`, as a user would).
 
@@ -141,6 +142,10 @@ def restore(corruption, originals, zoo, report_time=False):
     if "vae" in zoo:  # also the method of the exports' signatures
         methods.insert(1, ("vae enc-dec", zoo["vae"],
                            {"method": "encode-decode"}))  # fmt: skip
+    if "ddpm" in zoo and corruption not in MASKS:
+        # The noise level given, as its maker knows it, beside estimated.
+        sigma = float(corruption.split(":")[1])
+        methods.append(("ddpm sigma", zoo["ddpm"], {"noise_std": sigma}))
     for name, model, options in methods:
         start = time.perf_counter()
         if corruption in MASKS:
