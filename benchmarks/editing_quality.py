@@ -12,7 +12,8 @@ digits none of them saw, after each corruption:
   pixels;
 - Gaussian noise of sigma 0.3 and 0.5, restored by
   `keras_genimg.editing.denoise` (the diffusion model with the noise
-  level estimated, and given as `noise_std`), `restoration.denoise_tv_chambolle` and
+  level estimated, and given as `noise_std`),
+  `restoration.denoise_tv_chambolle` and
   `restoration.denoise_nl_means` (its sigma estimated by
   `restoration.estimate_sigma`, as a user would).
 
