@@ -15,8 +15,9 @@ def add_parsers(commands):
             help=what,
             description=(
                 f"{what[0].upper()}{what[1:]} with a trained model (VAE or "
-                "CVAE: encode-decode; GANs: inversion of the generator; "
-                "ddpm: RePaint / SDEdit). Writes OUT/restored.npz (float32 "
+                "CVAE: inversion of the decoder from its prior's modes; "
+                "GANs: inversion of the generator; ddpm: RePaint with "
+                "resampling / SDEdit). Writes OUT/restored.npz (float32 "
                 "images in [0, 1], and labels) and OUT/strip.png: for the "
                 f"first {STRIP_ROWS} images, corrupted | restored | "
                 "original, when the originals are known."
@@ -44,6 +45,13 @@ def add_parsers(commands):
                 metavar="SPEC",
                 help="corrupt the images first with gaussian:SIGMA or "
                 "salt-and-pepper:AMOUNT (they are then the originals)",
+            )
+            parser.add_argument(
+                "--noise-std",
+                type=float,
+                metavar="SIGMA",
+                help="standard deviation of the noise on the [0, 1] scale, "
+                "for a ddpm (default: estimated from the images)",
             )
         parser.add_argument(
             "--label",
@@ -99,7 +107,9 @@ def run(args):
         if args.noise:
             originals = images
             corrupted = editing.corrupt(images, args.noise, seed=args.seed)
-        restored = editing.denoise(model, corrupted, labels, seed=args.seed)
+        restored = editing.denoise(model, corrupted, labels,
+                                   noise_std=args.noise_std,
+                                   seed=args.seed)  # fmt: skip
     os.makedirs(args.out, exist_ok=True)
     arrays = {"images": restored}
     if labels is not None:

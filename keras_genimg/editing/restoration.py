@@ -107,6 +107,10 @@ def denoise(model, images, labels=None, noise_std=None, seed=0, **options):
     (2, 16, 16, 1)
     """
     images, labels = _check_inputs(model, images, labels)
+    if noise_std is not None and not (
+        isinstance(noise_std, (int, float, np.floating)) and noise_std >= 0
+    ):
+        raise ValueError(f"`noise_std` must be >= 0. Received: {noise_std!r}")
     if _is_diffusion(model):
         if noise_std is None:
             noise_std = float(np.median(estimate_noise_std(images)))

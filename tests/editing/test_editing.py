@@ -185,6 +185,8 @@ def test_bad_inputs_fail_before_any_work():
         editing.inpaint(cvae, images, "center", labels=[0, 3])
     with pytest.raises(ValueError, match="diffusion model only"):
         editing.denoise(vae, images, noise_std=0.3)
+    with pytest.raises(ValueError, match="`noise_std` must be >= 0"):
+        editing.denoise(models["ddpm"], images, noise_std=-0.1)
     with pytest.raises(ValueError, match="`iterations` must be"):
         editing.inpaint(vae, images, "center", method="encode-decode",
                         iterations=0)  # fmt: skip
@@ -228,3 +230,19 @@ def test_inpaint_and_denoise_commands(tmp_path, capsys):
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "Unknown mask 'diagonal'" in error
+    # The noise level reaches the diffusion model.
+    ddpm = tiny_diffusion(sampling_steps=5)
+    ddpm.save(tmp_path / "ddpm.keras")
+    command[1] = str(tmp_path / "ddpm.keras")
+    assert main(command + ["--noise-std", "0.3"]) == 0
+    given = np.load(out / "restored.npz")["images"]
+    np.testing.assert_allclose(
+        given, editing.denoise(ddpm, noisy, noise_std=0.3), atol=1e-6
+    )
+    assert np.abs(given - editing.denoise(ddpm, noisy)).max() > 1e-3
+    command[1] = str(tmp_path / "vae.keras")
+    with pytest.raises(SystemExit) as exit_info:
+        main(command + ["--noise-std", "0.2"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "diffusion model only" in error
