@@ -89,7 +89,8 @@ def invert_generator(
         for part in (z, centres, whitening)
     )
     restarts = len(z)
-    centres, whitening = centres[:, None], ops.convert_to_tensor(whitening)
+    centres = ops.convert_to_tensor(centres[:, None])
+    whitening = ops.convert_to_tensor(whitening)
     z = ops.convert_to_tensor(z.reshape(restarts * batch, dim))
     targets = ops.convert_to_tensor(np.tile(targets, (restarts, 1, 1, 1)))
     mask = ops.convert_to_tensor(np.tile(mask, (restarts, 1, 1, 1)))
@@ -100,9 +101,8 @@ def invert_generator(
     def prior_of(z):
         if starts is None:
             return ops.mean(ops.square(z), axis=1)
-        offset = ops.reshape(z, (restarts, batch, dim)) - centres
-        whitened = ops.einsum("rij,rbj->rbi", whitening, offset)
-        return ops.reshape(ops.mean(ops.square(whitened), axis=-1), (-1,))
+        z = ops.reshape(z, (restarts, batch, dim))
+        return ops.reshape(gaussian_prior_term(z, centres, whitening), (-1,))
 
     def loss_of(z):
         images = model.latent_to_images(z, labels=labels)
@@ -135,3 +135,26 @@ def invert_generator(
         ops.convert_to_numpy(images)[pick].astype("float32"),
         loss[best, np.arange(batch)].astype("float32"),
     )
+
+
+def gaussian_prior_term(z, means, whitening):
+    """The mean squared Mahalanobis distance of latent vectors to
+    Gaussians, `|W (z - mean)|^2 / latent_dim`, with `W` the inverse of
+    the covariance's Cholesky factor.
+
+    Args:
+        z: float tensor `(n, batch, latent_dim)`.
+        means: float tensor `(n, 1, latent_dim)`, the Gaussian of each row.
+        whitening: float tensor `(n, latent_dim, latent_dim)`.
+
+    Returns:
+        A tensor `(n, batch)`.
+
+    Example:
+    >>> z = np.array([[[2.0, 0.0]]], "float32")
+    >>> whitening = np.linalg.inv(np.diag([2.0, 1.0]))[None]
+    >>> float(gaussian_prior_term(z, np.zeros((1, 1, 2)), whitening)[0, 0])
+    0.5
+    """
+    whitened = ops.einsum("rij,rbj->rbi", whitening, z - means)
+    return ops.mean(ops.square(whitened), axis=-1)

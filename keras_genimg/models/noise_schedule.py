@@ -163,6 +163,12 @@ class NoiseSchedule:
         resampling = bool(np.any(jump_to >= 0))
         if fresh_noise is not None:
             fresh_noise = ops.convert_to_tensor(fresh_noise, "float32")
+            draws = noise_draws(steps, resample)
+            if fresh_noise.shape[0] not in (None, draws):
+                raise ValueError(
+                    f"`fresh_noise` has {fresh_noise.shape[0]} draws; "
+                    f"{draws} expected (`noise_draws`)."
+                )
         if known is not None:
             known = [ops.convert_to_tensor(part, "float32") for part in known]
 

@@ -221,6 +221,7 @@ def test_gan_inversion_fits_a_generated_image(results, backend):
     report = fit_report(results, backend, "inversion")
     for loss, start in zip(report["loss"], report["start_loss"]):
         assert loss < 5e-3 and loss < 0.1 * start
+    assert report["vae_prior_mode"] < 1e-4
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

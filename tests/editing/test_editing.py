@@ -168,6 +168,21 @@ def test_inversion_keeps_the_best_of_the_given_starts():
         editing.invert_generator(gan, target, mask, restarts=0)
 
 
+def test_gaussian_prior_term_is_the_mahalanobis_distance():
+    rng = np.random.default_rng(0)
+    scales = np.tril(rng.normal(0, 0.5, (2, 3, 3))) + 2 * np.eye(3)
+    means = rng.normal(0, 1, (2, 1, 3))
+    z = rng.normal(0, 1, (2, 5, 3))
+    term = editing.inversion.gaussian_prior_term(
+        z.astype("float32"), means.astype("float32"),
+        np.linalg.inv(scales).astype("float32"),
+    )  # fmt: skip
+    precision = np.linalg.inv(scales @ scales.transpose(0, 2, 1))
+    offset = z - means
+    expected = np.einsum("rbi,rij,rbj->rb", offset, precision, offset) / 3
+    np.testing.assert_allclose(np.asarray(term), expected, rtol=1e-5)
+
+
 def test_bad_inputs_fail_before_any_work():
     models = tiny_models()
     vae = models["vae"]
