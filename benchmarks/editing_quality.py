@@ -20,12 +20,14 @@ digits none of them saw, after each corruption:
 Reported for each: PSNR (dB) and SSIM on the unknown pixels and on the
 whole image, and the accuracy of a held-out classifier (the judge of
 `genimg judge`, trained on the first 8,000 digits) on the restored
-digits, beside its accuracy on the originals and on the corrupted ones.
+digits, beside its accuracy on the originals and on the corrupted ones;
+with `--ceiling`, also the accuracy of a classifier trained on masked
+digits, about the best any filler followed by the judge can do.
 
     pip install -e ".[bench]"   # scikit-image and PyWavelets
     python benchmarks/editing_quality.py [--count 2000] [--epochs-vae 10]
         [--epochs-dcgan 15] [--train vae,dcgan] [--ddpm runs/ddpm/model.keras]
-        [--corruptions gaussian:0.5] [--json results.json]
+        [--corruptions gaussian:0.5] [--ceiling] [--json results.json]
         [--strip examples/images/mnist_editing.png]
 """
 
@@ -122,6 +124,19 @@ def classical_denoise(noisy):
     }
 
 
+def masked_classifier_accuracy(corruption, train_x, train_y, corrupted,
+                               labels):  # fmt: skip
+    """Accuracy on `corrupted` of a judge trained on the training digits
+    under the same mask: how much the known pixels tell of the class."""
+    mask = editing.make_mask(corruption, train_x.shape[1:], len(train_x),
+                             seed=1)  # fmt: skip
+    keras.utils.set_random_seed(0)
+    classifier, _ = train_judge(mask * train_x + (1 - mask) * 0.5, train_y,
+                                epochs=15, holdout=0.0, seed=0)  # fmt: skip
+    predicted = np.argmax(classifier.predict(corrupted, verbose=0), axis=-1)
+    return float(np.mean(predicted == labels))
+
+
 def restore(corruption, originals, zoo, report_time=False):
     """Corrupts `originals` and restores them with every method.
 
@@ -176,6 +191,13 @@ def main():
         help=f"comma-separated corruptions to score (default: all of "
         f"{','.join(ALL)}); the strip shows every one",
     )
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also train a classifier on masked digits (15 epochs): its "
+        "accuracy on the masked test digits is about what any filler "
+        "followed by the judge can reach",
+    )
     parser.add_argument("--json", help="write the table to this file")
     parser.add_argument("--strip", help="write example restorations here")
     args = parser.parse_args()
@@ -205,10 +227,19 @@ def main():
             method: scores(images, test_x, unknown, judge, test_y)
             for method, images in rows.items()
         }
+        if args.ceiling and corruption in MASKS:
+            results[corruption]["masked classifier"] = {
+                "accuracy": masked_classifier_accuracy(
+                    corruption, train_x, train_y, rows["corrupted"], test_y
+                )
+            }
         print(f"\n{corruption}")
         print(f"{'method':14}{'PSNR unk':>10}{'PSNR':>8}{'SSIM unk':>10}"
               f"{'SSIM':>8}{'judge acc':>11}")  # fmt: skip
         for method, row in results[corruption].items():
+            if "psnr" not in row:
+                print(f"{method:50}{row['accuracy']:11.3f}")
+                continue
             print(f"{method:14}{row['psnr_unknown']:10.2f}{row['psnr']:8.2f}"
                   f"{row['ssim_unknown']:10.3f}{row['ssim']:8.3f}"
                   f"{row['accuracy']:11.3f}")  # fmt: skip
