@@ -1,7 +1,8 @@
 """Image editing on MNIST: the zoo's models against scikit-image.
 
-Trains the zoo's VAE and DCGAN (and, with `--ddpm FILE.keras`, uses a
-trained diffusion model) on the first 8,000 digits of the MNIST copy,
+Trains the zoo's VAE and DCGAN (or loads them, `--vae FILE.keras`,
+`--dcgan FILE.keras`; with `--ddpm FILE.keras`, also a trained diffusion
+model) on the first 8,000 digits of the MNIST copy,
 with their registry defaults, and restores the last 2,000 (`--count`),
 digits none of them saw, after each corruption:
 
@@ -27,6 +28,7 @@ digits, about the best any filler followed by the judge can do.
     pip install -e ".[bench]"   # scikit-image and PyWavelets
     python benchmarks/editing_quality.py [--count 2000] [--epochs-vae 10]
         [--epochs-dcgan 15] [--train vae,dcgan] [--ddpm runs/ddpm/model.keras]
+        [--vae FILE] [--dcgan FILE]
         [--corruptions gaussian:0.5] [--ceiling] [--json results.json]
         [--strip examples/images/mnist_editing.png]
 """
@@ -185,7 +187,13 @@ def main():
         help="comma-separated zoo models to train and score (default: "
         "vae,dcgan; '' for none, e.g. to score only --ddpm)",
     )
-    parser.add_argument("--ddpm", help="a trained ddpm .keras file")
+    for name in ("vae", "dcgan", "ddpm"):
+        parser.add_argument(
+            f"--{name}",
+            metavar="FILE",
+            help=f"a trained {name} .keras file to score (instead of "
+            "training one)",
+        )
     parser.add_argument(
         "--corruptions",
         help=f"comma-separated corruptions to score (default: all of "
@@ -217,8 +225,9 @@ def main():
         name: train(name, train_x, epochs[name])
         for name in filter(None, args.train.split(","))
     }
-    if args.ddpm:
-        zoo["ddpm"] = keras.models.load_model(args.ddpm)
+    for name in ("vae", "dcgan", "ddpm"):
+        if getattr(args, name):
+            zoo[name] = keras.models.load_model(getattr(args, name))
 
     results = {}
     for corruption in chosen:
