@@ -221,13 +221,13 @@ def main():
     judge, accuracy = train_judge(train_x, train_y, seed=0)
     print(f"judge accuracy on its held-out digits: {accuracy:.3f}")
     epochs = {"vae": args.epochs_vae, "dcgan": args.epochs_dcgan}
-    zoo = {
-        name: train(name, train_x, epochs[name])
-        for name in filter(None, args.train.split(","))
-    }
+    trained = set(filter(None, args.train.split(",")))
+    zoo = {}
     for name in ("vae", "dcgan", "ddpm"):
-        if getattr(args, name):
+        if getattr(args, name):  # a file given replaces the training
             zoo[name] = keras.models.load_model(getattr(args, name))
+        elif name in trained:
+            zoo[name] = train(name, train_x, epochs[name])
 
     results = {}
     for corruption in chosen:
