@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_genimg.models.backend import fused_batch_norm
+from keras_genimg.models.backend import fused_batch_norm, lerp_variables
 
 
 @keras.saving.register_keras_serializable(package="keras_genimg")
@@ -46,13 +46,11 @@ class BatchNormalization(keras.layers.BatchNormalization):
         outputs, mean, variance = fused_batch_norm(
             inputs, gamma, beta, self.epsilon
         )
-        for moving, batch in (
-            (self.moving_mean, mean),
-            (self.moving_variance, variance),
-        ):
-            moving.assign(
-                moving * self.momentum + batch * (1.0 - self.momentum)
-            )
+        lerp_variables(
+            [self.moving_mean, self.moving_variance],
+            [mean, variance],
+            1.0 - self.momentum,
+        )
         return ops.cast(outputs, self.compute_dtype)
 
     def _can_fuse(self, inputs, training, mask):
@@ -66,5 +64,6 @@ class BatchNormalization(keras.layers.BatchNormalization):
             and len(inputs.shape) == 4
             and self.axis in (-1, 3)
             and self.variable_dtype == "float32"
-            and inputs.dtype in ("float32", "bfloat16", "float16")
+            and keras.backend.standardize_dtype(inputs.dtype)
+            in ("float32", "bfloat16", "float16")
         )

@@ -12,6 +12,8 @@ network of its own, beside the trained one.
 import keras
 from keras import ops
 
+from keras_genimg.models.backend import lerp_variables
+
 
 def averaged_copy(network, name):
     """A frozen copy of `network` to hold the average of its weights.
@@ -81,6 +83,4 @@ def update_average(average, network, decay, step):
     """
     step = ops.cast(step, "float32")
     decay = ops.minimum(float(decay), (1.0 + step) / (10.0 + step))
-    for average_weight, weight in zip(average.weights, network.weights):
-        weight = ops.cast(weight, average_weight.dtype)
-        average_weight.assign(weight + decay * (average_weight - weight))
+    lerp_variables(average.weights, network.weights, 1.0 - decay)

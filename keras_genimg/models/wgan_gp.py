@@ -160,6 +160,7 @@ class WGANGP(AdversarialModel):
         _, grads = backend.value_and_input_grad(
             lambda x: (ops.sum(self.critic(x, training=True)), None),
             interpolates,
+            second_order=True,
         )
         grads = ops.cast(grads, "float32")
         norms = ops.sqrt(

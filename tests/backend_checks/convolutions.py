@@ -1,16 +1,14 @@
-"""The zoo's convolutions against Keras' layers, on JAX.
+"""The zoo's convolutions against Keras' layers, on JAX and PyTorch.
 
 For several layer configurations, with the same weights and inputs: the
 largest relative difference of the outputs, of the gradients w.r.t. the
 inputs, kernel and bias, and of a second-order gradient (of the squared
 norm of the input gradient w.r.t. the kernel, as a gradient penalty
-takes it); and how many input-dilated convolutions the programs of the
-first- and second-order gradients hold (the ones whose kernel gradient
-XLA's CPU backend computes slowly).
+takes it). On JAX also how many input-dilated convolutions the programs
+of the first- and second-order gradients hold (the ones whose kernel
+gradient XLA's CPU backend computes slowly).
 """
 
-import jax
-import jax.numpy as jnp
 import keras
 import numpy as np
 
@@ -28,6 +26,16 @@ CONFIGS = {
     "conv_critic": dict(filters=6, kernel_size=4, strides=2,
                         padding="same"),
     "conv_stride_1": dict(filters=4, kernel_size=3, padding="same"),
+    # Padded unevenly ("same", stride 2, odd kernel), and not at all.
+    "conv_odd_kernel": dict(filters=4, kernel_size=3, strides=2,
+                            padding="same"),
+    "conv_valid": dict(filters=4, kernel_size=3, strides=2,
+                       padding="valid"),
+    "transpose_valid": dict(filters=4, kernel_size=3, strides=2,
+                            padding="valid"),
+    # A kernel smaller than the stride leaves gaps between its outputs.
+    "transpose_small_kernel": dict(filters=4, kernel_size=1, strides=2,
+                                   padding="same"),
 }  # fmt: skip
 
 
@@ -37,6 +45,8 @@ def relative_difference(a, b):
 
 
 def input_dilated_convolutions(function, *args):
+    import jax
+
     program = jax.make_jaxpr(function)(*args).jaxpr
     return sum(
         1
@@ -46,8 +56,12 @@ def input_dilated_convolutions(function, *args):
     )
 
 
-def gradients(layer, x, cotangent):
+def jax_gradients(layer, x, cotangent):
     """Output, first- and second-order gradients, dilated-conv counts."""
+    import jax
+    import jax.numpy as jnp
+
+    x, cotangent = jnp.asarray(x), jnp.asarray(cotangent)
     values = [v.value for v in layer.trainable_variables]
 
     def loss(values, x):
@@ -67,9 +81,26 @@ def gradients(layer, x, cotangent):
     return [y, x_grad, *grads, second], counts
 
 
+def torch_gradients(layer, x, cotangent):
+    """Output, first- and second-order gradients (no counts)."""
+    import torch
+
+    x = torch.tensor(x, requires_grad=True)
+    values = [v.value for v in layer.trainable_variables]
+    y = layer(x)
+    loss = torch.sum(y.float() * torch.tensor(cotangent))
+    x_grad, *grads = torch.autograd.grad(loss, [x, *values], create_graph=True)
+    (second,) = torch.autograd.grad(torch.sum(x_grad**2), values[0])
+    as_numpy = [t.detach().float().numpy() for t in (y, x_grad, *grads, second)]
+    return as_numpy, None
+
+
 def compare(name, config):
+    gradients = {"jax": jax_gradients, "torch": torch_gradients}[
+        keras.backend.backend()
+    ]
     rng = np.random.default_rng(0)
-    x = jnp.asarray(rng.normal(size=(3, 6, 6, 7)), "float32")
+    x = rng.normal(size=(3, 6, 6, 7)).astype("float32")
     ours, theirs = (
         (Conv2D, keras.layers.Conv2D)
         if name.startswith("conv_")
@@ -83,7 +114,7 @@ def compare(name, config):
     for layer in (ours, theirs):
         layer.set_weights(weights)
     shape = theirs.compute_output_shape(x.shape)
-    cotangent = jnp.asarray(rng.normal(size=shape), "float32")
+    cotangent = rng.normal(size=shape).astype("float32")
     ours_values, ours_counts = gradients(ours, x, cotangent)
     theirs_values, theirs_counts = gradients(theirs, x, cotangent)
     return {

@@ -7,8 +7,9 @@ fails in the process, as on a machine without it.
 `tests/backends/test_backends.py` runs it on every backend and compares
 what the processes wrote:
 
-- `OUT/<backend>/step-<part>.npz`: logs and weights after one SGD step of
-  every model from the same initial weights, batch and noise;
+- `OUT/<backend>/step-<part>.npz`: logs and weights after one step of
+  every model from the same initial weights, batch and noise (SGD, and
+  Adam for the DCGAN, whose update each backend computes its own way);
 - `OUT/<backend>/fit-<part>.json`: per model, what a short `fit` logged
   and the checks it made of the training state, and the other checks;
 - `OUT/<backend>/<model>.keras` and `generated-<part>.npz`: trained models
@@ -173,15 +174,23 @@ class KnownNoise:
         return keras.ops.cast(value, dtype)
 
 
-def one_sgd_step(name):
+def one_step(name):
     """Logs and weights after one step from known weights, batch, noise."""
     model = build(name)
     set_known_weights(model)
     sgd = keras.optimizers.SGD
+
+    def adam():
+        # An epsilon this large keeps the update of a weight whose gradient
+        # is near 0 from hanging on that gradient's rounding.
+        return keras.optimizers.Adam(0.01, beta_1=0.5, epsilon=0.1)
+
     if name in ("vae", "cvae", "ddpm"):
         model.compile(optimizer=sgd(0.01))
     elif name == "wgan_gp":
         model.compile(critic_optimizer=sgd(0.01), g_optimizer=sgd(0.01))
+    elif name == "dcgan":
+        model.compile(d_optimizer=adam(), g_optimizer=adam())
     else:
         model.compile(d_optimizer=sgd(0.01), g_optimizer=sgd(0.01))
     images, labels = data(name, 8)
@@ -500,7 +509,7 @@ def main(argv=None):
     steps, fits, generated = {}, {}, {}
     for name in names:
         if name in SAME_STEP_MODELS:
-            for key, value in one_sgd_step(name).items():
+            for key, value in one_step(name).items():
                 steps[f"{name}/{key}"] = value
         fits[name], generated[name] = short_fit(name, out)
     if "mixed_precision" in checks:
@@ -515,10 +524,14 @@ def main(argv=None):
         fits["sampling"] = sampling_follows_the_weights()
     if "inversion" in checks:
         fits["inversion"] = inversion_recovers_a_generated_image()
-    if "convolutions" in checks and backend == "jax":
+    if "convolutions" in checks and backend in ("jax", "torch"):
         from tests.backend_checks import convolutions
 
         fits["convolutions"] = convolutions.report()
+    if backend == "torch" and "convolutions" in checks:
+        from tests.backend_checks import torch_kernels
+
+        fits["torch_kernels"] = torch_kernels.report()
     fits["tensorflow_imported"] = "tensorflow" in sys.modules
     if "data_parallel" in checks:  # last: it sets the global distribution
         from tests.backend_checks import data_parallel

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 import pytest
 
+from tests.backend_checks.convolutions import CONFIGS as CONVOLUTION_CONFIGS
 from tests.backend_checks.zoo_steps import (
     BACKENDS,
     MODELS,
@@ -328,7 +329,7 @@ def test_fast_convolutions_equal_keras_layers_on_jax(results):
     # JAX through a strided convolution: the same values as Keras' layers
     # (first and second order), with fewer input-dilated convolutions.
     report = fit_report(results, "jax", "convolutions")
-    assert len(report) == 6
+    assert len(report) == len(CONVOLUTION_CONFIGS)
     for name, result in report.items():
         assert max(result["differences"]) < 1e-5, (name, result)
         assert result["second_order_scale"] > 0.1, (name, result)
@@ -337,6 +338,31 @@ def test_fast_convolutions_equal_keras_layers_on_jax(results):
             assert counts == {"ours": [0, 0], "keras": [0, 0]}, name
         else:
             assert sum(counts["ours"]) < sum(counts["keras"]), (name, counts)
+
+
+def test_direct_convolutions_equal_keras_layers_on_torch(results):
+    # On PyTorch they call torch without Keras' layout copies (or Keras'
+    # ops where they cannot): the same values, first and second order.
+    report = fit_report(results, "torch", "convolutions")
+    assert len(report) == len(CONVOLUTION_CONFIGS)
+    for name, result in report.items():
+        assert max(result["differences"]) < 1e-5, (name, result)
+        assert result["second_order_scale"] > 0.1, (name, result)
+
+
+def test_fused_batch_norm_and_adam_equal_keras_on_torch(results):
+    report = fit_report(results, "torch", "torch_kernels")
+    tolerances = {"float32": 1e-5, "mixed_bfloat16": 1e-2}
+    for dtype, result in report["batch_norm"].items():
+        assert max(result["relative"]) < tolerances[dtype], (dtype, result)
+        assert result["moved"] and result["kernel_calls"] == 1, dtype
+    # Keras' Adam, computed by torch's fused kernel (Keras' own update for
+    # AMSGrad): the same weights and slots after 5 steps.
+    for name, result in report["adam"].items():
+        assert result["difference"] < 1e-5, (name, result)
+        assert result["moved"] > 0.01, (name, result)
+        calls = 0 if name == "amsgrad" else 5
+        assert result["kernel_calls"] == calls, (name, result)
 
 
 def test_cli_trains_on_jax_over_two_devices_and_exports(tmp_path):

@@ -13,11 +13,13 @@ the running Keras backend once, at import, and re-exports its helpers:
 - `vjp(fn, variables)`: `fn()` returns a tensor `y`; returns
   `(y, pullback)`, where `pullback(dy)` gives the gradients w.r.t.
   `variables` of the product `sum(dy * y)`.
-- `value_and_input_grad(fn, x)`: `fn(x)` returns `(y, aux)` with `y` a
-  scalar; returns `((y, aux), dy/dx)`, the gradient w.r.t. the tensor
-  `x`, itself differentiable w.r.t. the variables `fn` reads
-  (second-order gradients, as the WGAN-GP penalty needs). It also
-  works outside a step, e.g. to fit a latent vector to an image.
+- `value_and_input_grad(fn, x, second_order=False)`: `fn(x)` returns
+  `(y, aux)` with `y` a scalar; returns `((y, aux), dy/dx)`, the
+  gradient w.r.t. the tensor `x`. With `second_order=True` that gradient
+  is itself differentiable w.r.t. the variables `fn` reads (as the
+  WGAN-GP penalty needs; PyTorch then records the graph of the backward
+  pass, which costs time otherwise). It also works outside a step, e.g.
+  to fit a latent vector to an image.
 - `apply_gradients(optimizer, grads, variables)`.
 - `compiled(fn, variables)`: `fn` compiled (a `tf.function`, a
   `jax.jit`; as it is on PyTorch), for inference outside `fit`; it
@@ -26,10 +28,13 @@ the running Keras backend once, at import, and re-exports its helpers:
   to know about the replicas of a `tf.distribute` strategy (one replica
   on JAX and PyTorch, where a `keras.distribution` works on global
   batches).
-- `fused_batch_norm`: TensorFlow's fused batch-norm kernel, or None.
+- `fused_batch_norm`: a fused batch-norm kernel (TensorFlow's, or
+  PyTorch's), or None.
 - `conv(inputs, kernel, options)`, `conv_transpose(...)`: convolutions
-  with fast gradients on JAX (see `keras_genimg.models.convolutions`),
-  or None.
+  with fast gradients on JAX, or without layout copies on PyTorch (see
+  `keras_genimg.models.convolutions`), or None.
+- `lerp_variables(variables, targets, weight)`: moves variables towards
+  targets in place (moving averages), in one op each on PyTorch.
 """
 
 import keras
@@ -37,6 +42,7 @@ import keras
 _BACKEND = keras.backend.backend()
 
 if _BACKEND == "tensorflow":
+    from keras_genimg.models.backend.generic import lerp_variables
     from keras_genimg.models.backend.tensorflow import (
         Trainer,
         apply_gradients,
@@ -52,6 +58,7 @@ if _BACKEND == "tensorflow":
 
     conv = conv_transpose = None
 elif _BACKEND == "jax":
+    from keras_genimg.models.backend.generic import lerp_variables
     from keras_genimg.models.backend.jax import (
         Trainer,
         apply_gradients,
@@ -79,13 +86,14 @@ elif _BACKEND == "torch":
         Trainer,
         apply_gradients,
         compiled,
+        conv,
+        conv_transpose,
+        fused_batch_norm,
+        lerp_variables,
         value_and_grad,
         value_and_input_grad,
         vjp,
     )
-
-    conv = conv_transpose = None
-    fused_batch_norm = None
 else:
     raise ValueError(
         f"keras_genimg trains on the jax, tensorflow and torch backends. "
@@ -99,6 +107,7 @@ __all__ = [
     "conv",
     "conv_transpose",
     "fused_batch_norm",
+    "lerp_variables",
     "value_and_input_grad",
     "num_replicas",
     "replica_id",

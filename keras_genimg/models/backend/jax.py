@@ -174,7 +174,8 @@ def vjp(fn, variables):
     return outputs, lambda cotangent: pullback(cotangent)[0]
 
 
-def value_and_input_grad(fn, x):
+def value_and_input_grad(fn, x, second_order=False):
+    # Traced: always differentiable again (`second_order` unused).
     if not _SCOPES:
         # Outside a step (e.g. inverting a generator), the variables are
         # constants of the traced function.

@@ -51,7 +51,8 @@ def vjp(fn, variables):
     return outputs, pullback
 
 
-def value_and_input_grad(fn, x):
+def value_and_input_grad(fn, x, second_order=False):
+    # An outer tape records the gradient's computation: always second order.
     with tf.GradientTape() as tape:
         tape.watch(x)
         y, aux = fn(x)

@@ -1,0 +1,132 @@
+"""The zoo's PyTorch kernels against what Keras computes, on PyTorch.
+
+- `BatchNormalization` trained with torch's fused kernel, against
+  `keras.layers.BatchNormalization`: outputs, gradients (inputs, scale,
+  offset) and moving statistics, in float32 and mixed bfloat16.
+- A Keras Adam updated by the zoo's `apply_gradients` (torch's fused
+  kernel) against Keras' own update, over several steps, with a
+  learning-rate schedule, and with clipping and weight decay.
+
+Each also says how often the torch kernel ran, so that a change in Keras
+which quietly bypasses it shows.
+"""
+
+import contextlib
+
+import keras
+import numpy as np
+import torch
+
+from keras_genimg.models import BatchNormalization, backend
+
+
+@contextlib.contextmanager
+def counting(name):
+    """Counts the calls of `torch.<name>` within the block."""
+    original = getattr(torch, name)
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(name)
+        return original(*args, **kwargs)
+
+    setattr(torch, name, counted)
+    try:
+        yield calls
+    finally:
+        setattr(torch, name, original)
+
+
+def largest_difference(a, b):
+    return max(
+        float(np.max(np.abs(np.asarray(x, "float64") - np.asarray(y))))
+        for x, y in zip(a, b)
+    )
+
+
+def batch_norm_training(layer, x):
+    """Outputs, gradients and moving statistics after one training call."""
+    x = torch.tensor(x, requires_grad=True)
+    y = layer(x, training=True)
+    loss = torch.sum(y.float() ** 3)
+    weights = [w.value for w in layer.trainable_weights]
+    grads = torch.autograd.grad(loss, [x, *weights])
+    moving = [w.numpy() for w in layer.non_trainable_weights]
+    values = [t.detach().float().numpy() for t in (y, *grads)]
+    return values + moving
+
+
+def batch_norm_differences(dtype):
+    rng = np.random.default_rng(0)
+    x = rng.normal(2.0, 3.0, (8, 5, 5, 6)).astype("float32")
+    ours = BatchNormalization(dtype=dtype)
+    keras_layer = keras.layers.BatchNormalization(dtype=dtype)
+    for layer in (ours, keras_layer):
+        layer.build(x.shape)
+    weights = [rng.uniform(0.5, 1.5, w.shape) for w in ours.weights]
+    for layer in (ours, keras_layer):
+        layer.set_weights(weights)
+    with counting("native_batch_norm") as calls:
+        got = batch_norm_training(ours, x)
+    expected = batch_norm_training(keras_layer, x)
+    scales = [float(np.max(np.abs(e))) for e in expected]
+    return {
+        "relative": [
+            largest_difference([g], [e]) / s
+            for g, e, s in zip(got, expected, scales)
+        ],
+        "moved": not np.allclose(got[-1], weights[-1]),
+        "kernel_calls": len(calls),
+    }
+
+
+def adam_differences(**options):
+    """Weights and optimizer variables after 5 steps, fused against Keras."""
+    rng = np.random.default_rng(1)
+    shapes = [(3, 3, 2, 4), (4,), (10, 5)]
+    initial = [rng.normal(size=s).astype("float32") for s in shapes]
+    grads = [
+        [torch.tensor(rng.normal(size=s).astype("float32")) for s in shapes]
+        for _ in range(5)
+    ]
+
+    def train(apply):
+        variables = [keras.Variable(value) for value in initial]
+        optimizer = keras.optimizers.Adam(**options)
+        for step_grads in grads:
+            apply(optimizer, step_grads, variables)
+        states = [*variables, *optimizer.variables]
+        return [keras.ops.convert_to_numpy(v) for v in states]
+
+    def keras_apply(optimizer, grads, variables):
+        with torch.no_grad():
+            optimizer.apply(grads, variables)
+
+    with counting("_fused_adam_") as calls:
+        got = train(backend.apply_gradients)
+    expected = train(keras_apply)
+    return {
+        "difference": largest_difference(got, expected),
+        "moved": largest_difference(got[:3], initial),
+        "kernel_calls": len(calls),
+    }
+
+
+def report():
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)
+    return {
+        "batch_norm": {
+            dtype: batch_norm_differences(dtype)
+            for dtype in ("float32", "mixed_bfloat16")
+        },
+        "adam": {
+            "plain": adam_differences(learning_rate=0.01),
+            "schedule": adam_differences(
+                learning_rate=schedule, beta_1=0.5, epsilon=0.1
+            ),
+            "clipped": adam_differences(
+                learning_rate=0.01, clipnorm=0.5, weight_decay=0.1
+            ),
+            "amsgrad": adam_differences(learning_rate=0.01, amsgrad=True),
+        },
+    }
