@@ -89,6 +89,11 @@ def adam_differences(**options):
         [torch.tensor(rng.normal(size=s).astype("float32")) for s in shapes]
         for _ in range(5)
     ]
+    for step_grads in grads:
+        # A kernel's gradient may be a view in another order.
+        step_grads[0] = step_grads[0].permute(3, 2, 0, 1).contiguous()
+        step_grads[0] = step_grads[0].permute(2, 3, 1, 0)
+        assert not step_grads[0].is_contiguous()
 
     def train(apply):
         variables = [keras.Variable(value) for value in initial]

@@ -104,9 +104,12 @@ def _fused_adam_update(optimizer, grads, variables, learning_rate):
     """Keras' Adam update in torch's fused kernel; False where it cannot
     run (weights of several dtypes or devices, sparse gradients)."""
     values = [variable.value for variable in variables]
-    grads = list(grads)
+    # The kernel reads memory in order: a gradient that is a permuted view
+    # (a convolution kernel's, here) must be copied first.
+    grads = [grad.contiguous() for grad in grads]
     kinds = {(t.dtype, t.device, t.layout) for t in values + grads}
-    if len(kinds) != 1 or values[0].layout != torch.strided:
+    contiguous = all(value.is_contiguous() for value in values)
+    if len(kinds) != 1 or values[0].layout != torch.strided or not contiguous:
         return False
     index = optimizer._get_variable_index
     momentums = [optimizer._momentums[index(v)].value for v in variables]
