@@ -5,7 +5,8 @@
   offset) and moving statistics, in float32 and mixed bfloat16.
 - A Keras Adam updated by the zoo's `apply_gradients` (torch's fused
   kernel) against Keras' own update, over several steps, with a
-  learning-rate schedule, and with clipping and weight decay.
+  learning-rate schedule, and with clipping and weight decay; and the
+  same under `torch.compile` (`compile(jit_compile=True)`).
 
 Each also says how often the torch kernel ran, so that a change in Keras
 which quietly bypasses it shows.
@@ -117,6 +118,27 @@ def adam_differences(**options):
     }
 
 
+def compiled_step_difference():
+    """An Adam step and a moving average under `torch.compile` (where the
+    fused kernel steps aside for Keras' update), against eager."""
+
+    def run(compile):
+        variables = [keras.Variable(np.full((3, 2), 1.0, "float32")),
+                     keras.Variable(np.zeros(2, "float32"))]  # fmt: skip
+        optimizer = keras.optimizers.Adam(0.1)
+
+        def step(grads):
+            backend.apply_gradients(optimizer, grads, variables)
+            backend.lerp_variables(variables[1:], [variables[0][0]], 0.5)
+
+        step = torch.compile(step) if compile else step
+        for scale in (1.0, -2.0):
+            step([torch.full((3, 2), scale), torch.full((2,), scale)])
+        return [keras.ops.convert_to_numpy(v) for v in variables]
+
+    return largest_difference(run(True), run(False))
+
+
 def report():
     schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)
     return {
@@ -134,4 +156,5 @@ def report():
             ),
             "amsgrad": adam_differences(learning_rate=0.01, amsgrad=True),
         },
+        "compiled_step_difference": compiled_step_difference(),
     }

@@ -363,6 +363,7 @@ def test_fused_batch_norm_and_adam_equal_keras_on_torch(results):
         assert result["moved"] > 0.01, (name, result)
         calls = 0 if name == "amsgrad" else 5
         assert result["kernel_calls"] == calls, (name, result)
+    assert report["compiled_step_difference"] < 1e-6
 
 
 def test_cli_trains_on_jax_over_two_devices_and_exports(tmp_path):

@@ -103,6 +103,8 @@ def _use_fused_adam(optimizer):
 def _fused_adam_update(optimizer, grads, variables, learning_rate):
     """Keras' Adam update in torch's fused kernel; False where it cannot
     run (weights of several dtypes or devices, sparse gradients)."""
+    if torch.compiler.is_compiling():
+        return False  # Keras' update compiles; this one does not
     values = [variable.value for variable in variables]
     # The kernel reads memory in order: a gradient that is a permuted view
     # (a convolution kernel's, here) must be copied first.
