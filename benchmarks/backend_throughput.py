@@ -11,7 +11,10 @@ a change in machine load hits every backend alike. The first run of each
 is a warm-up (tracing and compiling) and is not timed; in the others the
 clock starts after the first two steps of `fit`, so that the call's own
 setup is not timed. The table shows medians and each backend's ratio to
-TensorFlow. With `--task sample`, the time of `generate` for
+TensorFlow. With `--processes K`, every backend runs in K processes, all
+taking turns: the median is then over all of their runs, and the table
+also shows the lowest and highest median of one process (on 2 cores,
+one TensorFlow process can train twice as fast as the next). With `--task sample`, the time of `generate` for
 `SAMPLE_BATCH` images is measured instead (for `ddpm`, its whole DDIM
 sampler of 50 steps).
 
@@ -21,7 +24,7 @@ TensorFlow is not installed (e.g. a GPU machine with JAX and PyTorch:
 
     python benchmarks/backend_throughput.py [--backends jax tensorflow torch]
         [--models dcgan vae cgan cvae sngan wgan_gp ddpm] [--steps 32]
-        [--repeats 3] [--task {train,sample}]
+        [--repeats 3] [--task {train,sample}] [--processes 1]
 """
 
 import argparse
@@ -143,25 +146,41 @@ class Worker:
         self.process.wait()
 
 
-def benchmark(name, backends, steps, repeats, task="train"):
-    """Median img/s of `name` on each backend."""
-    workers = {b: Worker(b, name, steps, task) for b in backends}
+def benchmark(name, backends, steps, repeats, task="train", processes=1):
+    """Img/s of `name` on each backend: the median over all timed runs,
+    and the lowest and highest median of one process."""
+    workers = {
+        b: [Worker(b, name, steps, task) for _ in range(processes)]
+        for b in backends
+    }
     try:
-        for backend, worker in workers.items():
-            assert worker.answer() == backend
-        seconds = {backend: [] for backend in backends}
+        for backend, group in workers.items():
+            for worker in group:
+                assert worker.answer() == backend
+        seconds = {b: [[] for _ in range(processes)] for b in backends}
         for _ in range(repeats):
-            for backend, worker in workers.items():
-                seconds[backend].append(worker.time())
+            for backend, group in workers.items():
+                for worker, times in zip(group, seconds[backend]):
+                    times.append(worker.time())
     finally:
-        for worker in workers.values():
-            worker.close()
+        for group in workers.values():
+            for worker in group:
+                worker.close()
     from keras_genimg.models import entry
 
     images = (steps - UNTIMED_STEPS) * entry(name).batch_size
     if task == "sample":
         images = SAMPLE_BATCH
-    return {b: images / statistics.median(t) for b, t in seconds.items()}
+    result = {}
+    for backend, times in seconds.items():
+        medians = [images / statistics.median(t) for t in times]
+        every = [t for process in times for t in process]
+        result[backend] = (
+            images / statistics.median(every),
+            min(medians),
+            max(medians),
+        )
+    return result
 
 
 def main():
@@ -175,6 +194,13 @@ def main():
     parser.add_argument("--steps", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--task", choices=TASKS, default="train")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="worker processes per backend (a process' speed can differ "
+        "from the next one's: TensorFlow's by up to 2x on 2 cores)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -191,15 +217,25 @@ def main():
         "median"
     )
     header = f"{'model':8} {'backend':11} {'img/s':>8} {'vs ' + baseline:>14}"
+    if args.processes > 1:
+        header += f" {'processes':>14}"
     print(header)
     print("-" * len(header))
     for name in args.models:
         throughput = benchmark(
-            name, args.backends, args.steps, args.repeats, args.task
+            name,
+            args.backends,
+            args.steps,
+            args.repeats,
+            args.task,
+            args.processes,
         )
-        for backend, value in throughput.items():
-            ratio = value / throughput[baseline]
-            print(f"{name:8} {backend:11} {value:8.0f} {ratio:13.2f}x")
+        for backend, (value, low, high) in throughput.items():
+            ratio = value / throughput[baseline][0]
+            line = f"{name:8} {backend:11} {value:8.0f} {ratio:13.2f}x"
+            if args.processes > 1:
+                line += f" {low:6.0f}-{high:<7.0f}"
+            print(line)
 
 
 if __name__ == "__main__":
