@@ -14,9 +14,9 @@ setup is not timed. The table shows medians and each backend's ratio to
 TensorFlow. With `--processes K`, every backend runs in K processes, all
 taking turns: the median is then over all of their runs, and the table
 also shows the lowest and highest median of one process (on 2 cores,
-one TensorFlow process can train twice as fast as the next). With `--task sample`, the time of `generate` for
-`SAMPLE_BATCH` images is measured instead (for `ddpm`, its whole DDIM
-sampler of 50 steps).
+one TensorFlow process can train twice as fast as the next). With
+`--task sample`, the time of `generate` for `SAMPLE_BATCH` images is
+measured instead (for `ddpm`, its whole DDIM sampler of 50 steps).
 
 It needs only `keras_genimg.models` and numpy, so it runs where
 TensorFlow is not installed (e.g. a GPU machine with JAX and PyTorch:

@@ -1,4 +1,5 @@
-"""BatchNormalization that trains with one fused kernel on TensorFlow."""
+"""BatchNormalization that trains with one fused kernel (TensorFlow,
+PyTorch)."""
 
 import keras
 from keras import ops
@@ -11,14 +12,14 @@ class BatchNormalization(keras.layers.BatchNormalization):
     """`keras.layers.BatchNormalization`, trained with a fused kernel.
 
     Keras' layer computes the batch moments, the normalization and their
-    gradients with a dozen separate ops. On the TensorFlow backend, when
-    training on a 4D channels-last batch, this layer runs TensorFlow's
-    fused batch-norm kernel instead (one op forward, one backward, with
-    float32 statistics for half-precision inputs). The result is the same
-    up to rounding: the same outputs, the same moving averages (of the
-    biased variance, as Keras keeps them), the same gradients. In every
-    other case (inference, other backends, masks, other ranks or axes,
-    `renorm`, `synchronized`, a frozen layer) it is Keras' layer
+    gradients with a dozen separate ops. On the TensorFlow and PyTorch
+    backends, when training on a 4D channels-last batch, this layer runs
+    the backend's fused batch-norm kernel instead (one op forward, one
+    backward, with float32 statistics for half-precision inputs). The
+    result is the same up to rounding: the same outputs, the same moving
+    averages (of the biased variance, as Keras keeps them), the same
+    gradients. In every other case (inference, JAX, masks, other ranks or
+    axes, `renorm`, `synchronized`, a frozen layer) it is Keras' layer
     unchanged.
 
     It keeps Keras' class name, so its weights sit where Keras' layer

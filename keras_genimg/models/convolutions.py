@@ -1,4 +1,4 @@
-"""Conv2D and Conv2DTranspose whose gradients are fast on JAX.
+"""Conv2D and Conv2DTranspose that train faster on JAX and PyTorch.
 
 On the JAX backend, XLA's CPU code for the kernel gradient of an
 input-dilated convolution is about ten times slower than TensorFlow's.
@@ -6,9 +6,11 @@ A transposed convolution is one (its kernel gradient is needed in every
 generator step), and so is the input gradient of a strided convolution
 (whose kernel gradient a gradient penalty needs). These layers take
 those gradients through the strided convolution that both forms are the
-adjoint of (see `keras_genimg.models.backend.jax`). Their outputs and
-gradients are those of Keras' layers up to rounding; on the other
-backends they are Keras' layers unchanged.
+adjoint of (see `keras_genimg.models.backend.jax`). On PyTorch they call
+torch on the channels-last batch as it is, without the two layout copies
+Keras' ops make (see `keras_genimg.models.backend.torch`). Their outputs
+and gradients are those of Keras' layers up to rounding; on TensorFlow
+they are Keras' layers unchanged.
 
 They keep Keras' class names, so their weights sit where Keras' layers
 keep them: weights written with either layer load into networks built
@@ -34,7 +36,8 @@ def _convolution_options(layer, *names):
 
 @keras.saving.register_keras_serializable(package="keras_genimg")
 class Conv2D(keras.layers.Conv2D):
-    """`keras.layers.Conv2D`, with a fast second-order gradient on JAX.
+    """`keras.layers.Conv2D`, faster on JAX (its second-order gradient)
+    and PyTorch.
 
     Args:
         **kwargs: the arguments of `keras.layers.Conv2D`.
@@ -58,7 +61,8 @@ class Conv2D(keras.layers.Conv2D):
 
 @keras.saving.register_keras_serializable(package="keras_genimg")
 class Conv2DTranspose(keras.layers.Conv2DTranspose):
-    """`keras.layers.Conv2DTranspose`, with a fast kernel gradient on JAX.
+    """`keras.layers.Conv2DTranspose`, faster on JAX (its kernel
+    gradient) and PyTorch.
 
     Args:
         **kwargs: the arguments of `keras.layers.Conv2DTranspose`.

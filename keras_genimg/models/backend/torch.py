@@ -196,7 +196,9 @@ def conv(inputs, kernel, options):
     groups = x.shape[1] // kernel.shape[2]
     y = F.conv2d(
         x,
-        kernel.permute(3, 2, 0, 1),
+        kernel.permute(3, 2, 0, 1).contiguous(
+            memory_format=torch.channels_last
+        ),
         stride=strides,
         padding=padding,
         dilation=dilation,
