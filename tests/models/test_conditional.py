@@ -112,6 +112,35 @@ def test_projection_discriminator_projects_the_label_on_the_features():
 
 
 @pytest.mark.parametrize(
+    "options, shapes",
+    [
+        ({"axes": 1}, [(5, 7), (5, 7)]),  # the elementwise form
+        ({"axes": -1}, [(5, 7), (5, 7)]),
+        ({"axes": 1, "normalize": True}, [(5, 7), (5, 7)]),  # Keras' layer
+        ({"axes": 2}, [(5, 3, 7), (5, 4, 7)]),
+    ],
+)
+def test_dot_equals_keras_dot(options, shapes):
+    rng = np.random.default_rng(0)
+    a, b = (tf.constant(rng.normal(size=s), "float32") for s in shapes)
+    results = []
+    for layer in (networks.Dot(**options), keras.layers.Dot(**options)):
+        with tf.GradientTape() as tape:
+            tape.watch([a, b])
+            y = layer([a, b])
+            loss = tf.reduce_sum(y * tf.sin(y))
+        results.append([y, *tape.gradient(loss, [a, b])])
+    for got, expected in zip(*results):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    assert type(networks.Dot(**options)).__name__ == "Dot"
+
+
+def test_projection_discriminator_uses_the_zoo_dot():
+    disc = networks.build_projection_discriminator(SHAPE, 3, 8)
+    assert type(disc.get_layer("projection")) is networks.Dot
+
+
+@pytest.mark.parametrize(
     "build",
     [
         lambda: networks.build_conditional_generator(SHAPE, 4, 3, 8),
