@@ -40,7 +40,7 @@ class Dot(layers.Dot):
     Example:
     >>> import numpy as np
     >>> a, b = np.ones((2, 3), "float32"), np.arange(6.0).reshape(2, 3)
-    >>> Dot(axes=1)([a, b]).tolist()
+    >>> keras.ops.convert_to_numpy(Dot(axes=1)([a, b])).tolist()
     [[3.0], [12.0]]
     """
 
@@ -68,7 +68,8 @@ class LabelMaps(layers.Layer):
     >>> import numpy as np
     >>> features = np.zeros((2, 4, 4, 1), "float32")
     >>> maps = LabelMaps(3)([features, np.array([0, 2])])
-    >>> tuple(maps.shape), float(maps[1, :, :, 3].numpy().sum())
+    >>> maps = keras.ops.convert_to_numpy(maps)
+    >>> tuple(maps.shape), float(maps[1, :, :, 3].sum())
     ((2, 4, 4, 4), 16.0)
     """
 
