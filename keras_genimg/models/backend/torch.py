@@ -156,7 +156,7 @@ def _same_padding(size, kernel_size, stride, dilation):
 
 
 def _direct(inputs, options, *unsupported):
-    options = dict(options)
+    """Whether torch is called directly for these `options` (a dict)."""
     return (
         inputs.ndim == 4
         and options["data_format"] == "channels_last"
@@ -177,9 +177,9 @@ def conv(inputs, kernel, options):
     Returns:
         The output of `keras.ops.conv`.
     """
-    if not _direct(inputs, options):
-        return keras.ops.conv(inputs, kernel, **dict(options))
     options = dict(options)
+    if not _direct(inputs, options):
+        return keras.ops.conv(inputs, kernel, **options)
     strides, dilation = options["strides"], options["dilation_rate"]
     x = inputs.permute(0, 3, 1, 2)
     padding = 0
@@ -219,8 +219,8 @@ def conv_transpose(inputs, kernel, options):
     Returns:
         The output of `keras.ops.conv_transpose`.
     """
-    dict_options = dict(options)
-    strides, dilation = dict_options["strides"], dict_options["dilation_rate"]
+    options = dict(options)
+    strides, dilation = options["strides"], options["dilation_rate"]
     # Torch's full output, less Keras' size, is cropped off: half of it
     # before (rounded down), as Keras crops.
     excess = [
@@ -228,8 +228,8 @@ def conv_transpose(inputs, kernel, options):
         for axis in (0, 1)
     ]
     if not _direct(inputs, options, "output_padding") or min(excess) < 0:
-        return keras.ops.conv_transpose(inputs, kernel, **dict_options)
-    crops = excess if dict_options["padding"] == "same" else [0, 0]
+        return keras.ops.conv_transpose(inputs, kernel, **options)
+    crops = excess if options["padding"] == "same" else [0, 0]
     (top, left), (bottom, right) = (
         [crop // 2 for crop in crops],
         [crop - crop // 2 for crop in crops],
