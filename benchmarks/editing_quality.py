@@ -39,7 +39,11 @@ import time
 
 import keras
 import numpy as np
-from skimage import metrics, restoration
+
+try:
+    from skimage import metrics, restoration
+except ImportError:  # the bench extra; parsing the arguments needs none
+    metrics = restoration = None
 from time_to_quality import MNIST
 
 import keras_genimg  # noqa: F401  (registers the models)
@@ -214,6 +218,8 @@ def main():
         parser.error(f"--corruptions: choose from {','.join(ALL)}")
     if set(filter(None, args.train.split(","))) - {"vae", "dcgan"}:
         parser.error("--train: choose from vae,dcgan")
+    if restoration is None:
+        parser.error('needs scikit-image: pip install -e ".[bench]"')
 
     x, y = load_arrays(args.data, with_labels=True)
     train_x, train_y = x[:TRAIN], y[:TRAIN]
