@@ -34,7 +34,7 @@ def completed_epochs(out):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", [[], ["--backend", "jax"]], ids=str)
+@pytest.mark.parametrize("backend", [[], ["--backend", "torch"]], ids=str)
 def test_sigterm_stops_training_like_ctrl_c_with_one_line(tmp_path, backend):
     # With --backend, genimg runs the command again in a child process on
     # that backend: the signal reaches the parent only, which passes it on.
