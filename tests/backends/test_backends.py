@@ -68,7 +68,9 @@ def backend_env(backend, cache, base=None):
 
 
 def run_on_backends(out, backends, load=False, base_env=None):
-    """Runs zoo_steps on every backend, two processes at a time.
+    """Runs zoo_steps on every backend, two processes at a time, at a
+    lower priority: they run beside the rest of the suite, which then
+    gets the cores first, and they take what it leaves.
 
     The JAX and PyTorch processes cannot import TensorFlow, as on a
     machine without it. JAX, whose compiler is the slowest, runs in two
@@ -89,7 +91,8 @@ def run_on_backends(out, backends, load=False, base_env=None):
                    str(out), *args]  # fmt: skip
         env = backend_env(backend, out / "jax_cache", base_env)
         result = subprocess.run(command, cwd=ROOT, env=env, timeout=600,
-                                capture_output=True, text=True)  # fmt: skip
+                                capture_output=True, text=True,
+                                preexec_fn=lambda: os.nice(10))  # fmt: skip
         output = result.stdout + result.stderr
         assert result.returncode == 0, f"{backend}:\n{output[-3000:]}"
 

@@ -10,6 +10,7 @@ outcome. What cannot run here is listed, with the reason, in
 import atexit
 import concurrent.futures
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -26,8 +27,10 @@ _TOUR = {}
 
 
 def start_tour():
-    """Starts the tour's process in a thread of its own, once; returns the
-    folder it writes to."""
+    """Starts the tour's process in a thread of its own, once, at a lower
+    priority than the rest of the suite (see
+    `tests.backends.test_backends.run_on_backends`); returns the folder
+    it writes to."""
     if "done" not in _TOUR:
         out = Path(tempfile.mkdtemp(prefix="keras_genimg_readme_"))
         atexit.register(shutil.rmtree, out, ignore_errors=True)
@@ -41,7 +44,7 @@ def start_tour():
         _TOUR["out"] = out
         _TOUR["done"] = pool.submit(
             subprocess.run, command, cwd=ROOT, capture_output=True,
-            text=True, timeout=1200,
+            text=True, timeout=1200, preexec_fn=lambda: os.nice(10),
         )  # fmt: skip
         pool.shutdown(wait=False)
     return _TOUR["out"]
