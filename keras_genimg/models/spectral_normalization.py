@@ -78,12 +78,17 @@ class SpectralNormalization(keras.layers.Wrapper):
         """The estimated spectral norm and the next `u`."""
         kernel = ops.convert_to_tensor(self._kernel_variable(), "float32")
         weights = ops.reshape(kernel, (-1, kernel.shape[-1]))
+        # The iteration's vectors are constants of the gradient, so it
+        # runs on weights that record none; its last product `v W` is
+        # taken on the real weights: sigma = u . (v W), of gradient v^T u.
+        constant = ops.stop_gradient(weights)
         u = ops.convert_to_tensor(self.vector_u)
-        for _ in range(self.power_iterations):
-            v = _normalize(ops.matmul(u, ops.transpose(weights)))
-            u = _normalize(ops.matmul(v, weights))
-        u, v = ops.stop_gradient(u), ops.stop_gradient(v)
-        sigma = ops.sum(ops.matmul(v, weights) * u)
+        for step in range(self.power_iterations):
+            v = _normalize(ops.matmul(u, ops.transpose(constant)))
+            last = step == self.power_iterations - 1
+            product = ops.matmul(v, weights if last else constant)
+            u = _normalize(ops.stop_gradient(product))
+        sigma = ops.sum(product * u)
         return sigma, u
 
     def normalized_kernel(self):

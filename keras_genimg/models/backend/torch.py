@@ -102,10 +102,16 @@ def _use_fused_adam(optimizer):
 
 def _fused_adam_update(optimizer, grads, variables, learning_rate):
     """Keras' Adam update in torch's fused kernel; False where it cannot
-    run (weights of several dtypes or devices, sparse gradients)."""
+    run (weights of several dtypes or devices, sparse gradients) or
+    should not (off the CPU)."""
     if torch.compiler.is_compiling():
         return False  # Keras' update compiles; this one does not
     values = [variable.value for variable in variables]
+    if values[0].device.type != "cpu":
+        # The kernel takes the step and learning rate as Python numbers,
+        # read from the device: free on the CPU, a synchronization per
+        # step on an accelerator, where Keras' update is kept.
+        return False
     # The kernel reads memory in order: a gradient that is a permuted view
     # (a convolution kernel's, here) must be copied first.
     grads = [grad.contiguous() for grad in grads]
