@@ -87,12 +87,12 @@ def run_on_backends(out, backends, load=False, base_env=None):
 
     def run(job):
         backend, args = job
-        command = [sys.executable, "-m", "tests.backend_checks.zoo_steps",
+        command = ["nice", "-n", "10", sys.executable, "-m",
+                   "tests.backend_checks.zoo_steps",
                    str(out), *args]  # fmt: skip
         env = backend_env(backend, out / "jax_cache", base_env)
         result = subprocess.run(command, cwd=ROOT, env=env, timeout=600,
-                                capture_output=True, text=True,
-                                preexec_fn=lambda: os.nice(10))  # fmt: skip
+                                capture_output=True, text=True)  # fmt: skip
         output = result.stdout + result.stderr
         assert result.returncode == 0, f"{backend}:\n{output[-3000:]}"
 

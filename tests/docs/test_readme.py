@@ -10,7 +10,6 @@ outcome. What cannot run here is listed, with the reason, in
 import atexit
 import concurrent.futures
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,9 @@ def start_tour():
         out = Path(tempfile.mkdtemp(prefix="keras_genimg_readme_"))
         atexit.register(shutil.rmtree, out, ignore_errors=True)
         command = [
+            "nice",
+            "-n",
+            "10",
             sys.executable,
             "-m",
             "tests.docs.readme_tour",
@@ -44,7 +46,7 @@ def start_tour():
         _TOUR["out"] = out
         _TOUR["done"] = pool.submit(
             subprocess.run, command, cwd=ROOT, capture_output=True,
-            text=True, timeout=1200, preexec_fn=lambda: os.nice(10),
+            text=True, timeout=1200,
         )  # fmt: skip
         pool.shutdown(wait=False)
     return _TOUR["out"]
