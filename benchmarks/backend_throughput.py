@@ -7,8 +7,8 @@ with each model's default batch and latent sizes), on random images held
 in memory (the speed of a step does not depend on the pixels); on
 TensorFlow they go through `keras_genimg.data.load_images`, the pipeline
 of `genimg train` (Keras' own pipeline for numpy arrays leaves tf.data's
-autotuner on, which made some TensorFlow processes train a third
-slower). Keras
+autotuner on, which made some TensorFlow processes train at three
+quarters of the speed). Keras
 picks its backend once per process, so every backend runs in a process of
 its own; the processes take turns, one timed run each per repeat, so that
 a change in machine load hits every backend alike. The first run of each
@@ -79,8 +79,9 @@ def serve(name, steps, task="train"):
     # On TensorFlow, the arrays go through the zoo's own `tf.data`
     # pipeline, as `genimg train` feeds its data. Keras' adapter for numpy
     # arrays builds a pipeline with tf.data's autotuner on, and on 2 cores
-    # that made about one process in three train a third slower for as
-    # long as it ran (the WGAN-GP: 129 against 94 ms a step, steadily).
+    # that made about half of the processes train at three quarters of
+    # the speed for as long as they ran (the WGAN-GP: 129 against 94 ms a
+    # step).
     fit_data = {"x": images, "y": labels, "batch_size": entry.batch_size}
     if keras.backend.backend() == "tensorflow":
         from keras_genimg.data import load_images
