@@ -16,6 +16,7 @@ import keras
 from keras import layers, ops
 
 from keras_genimg.models.networks import (
+    Network,
     _dcgan_base_grid,
     _dcgan_downsampling,
     _dcgan_upsampling,
@@ -135,7 +136,7 @@ def build_conditional_generator(
     x = _dcgan_base_grid(x, plan, filters)
     x = LabelMaps(num_classes)([x, label])
     images = _dcgan_upsampling(x, plan, filters)
-    return keras.Model([z, label], images, name=name)
+    return Network([z, label], images, name=name)
 
 
 def build_projection_discriminator(
@@ -182,7 +183,7 @@ def build_projection_discriminator(
     logits = layers.Add(dtype="float32", name="logits")(
         [unconditional, projection]
     )
-    return keras.Model([images, label], logits, name=name)
+    return Network([images, label], logits, name=name)
 
 
 def build_conditional_encoder(
@@ -210,7 +211,7 @@ def build_conditional_encoder(
     images, label = keras.Input(plan.image_shape, name="images"), _label_input()
     x = LabelMaps(num_classes)([images, label])
     z_mean, z_log_var = _vae_encoder_layers(x, plan, latent_dim, filters)
-    return keras.Model([images, label], [z_mean, z_log_var], name=name)
+    return Network([images, label], [z_mean, z_log_var], name=name)
 
 
 def build_conditional_decoder(
@@ -238,7 +239,7 @@ def build_conditional_decoder(
     z, label = keras.Input((latent_dim,), name="z"), _label_input()
     x = layers.Concatenate()([z, _one_hot(label, num_classes)])
     logits = _vae_decoder_layers(x, plan, filters)
-    return keras.Model([z, label], logits, name=name)
+    return Network([z, label], logits, name=name)
 
 
 def build_wgan_critic(image_shape, filters=64, name="critic"):
@@ -264,4 +265,4 @@ def build_wgan_critic(image_shape, filters=64, name="critic"):
     x = _dcgan_downsampling(images, plan, filters, batch_norm=False)
     x = layers.Flatten()(x)
     scores = layers.Dense(1, dtype="float32", name="scores")(x)
-    return keras.Model(images, scores, name=name)
+    return Network(images, scores, name=name)

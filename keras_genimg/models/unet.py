@@ -13,7 +13,7 @@ import keras
 from keras import layers, ops
 
 from keras_genimg.models.convolutions import Conv2D
-from keras_genimg.models.networks import spatial_plan
+from keras_genimg.models.networks import Network, spatial_plan
 
 GROUPS = 8
 
@@ -163,7 +163,7 @@ def build_unet(
     )(x)
     # The prediction in float32, whatever the layers compute in.
     outputs = layers.Activation("linear", dtype="float32")(outputs)
-    return keras.Model(inputs, outputs, name="unet")
+    return Network(inputs, outputs, name="unet")
 
 
 def residual_block(x, embedding, channels):

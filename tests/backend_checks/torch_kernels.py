@@ -7,6 +7,8 @@
   kernel) against Keras' own update, over several steps, with a
   learning-rate schedule, and with clipping and weight decay; and the
   same under `torch.compile` (`compile(jit_compile=True)`).
+- Every network of every zoo model called directly, layer by layer
+  (`backend.call_layers`), against Keras running the same layers.
 
 Each also says how often the torch kernel ran, so that a change in Keras
 which quietly bypasses it shows.
@@ -18,7 +20,11 @@ import keras
 import numpy as np
 import torch
 
+from keras_genimg import models
 from keras_genimg.models import BatchNormalization, backend
+from keras_genimg.models.backend import direct_calls
+from keras_genimg.models.networks import Network
+from tests import model_checks
 from tests.backend_checks.convolutions import relative_difference
 
 
@@ -136,6 +142,56 @@ def compiled_step_difference():
     return largest_difference(run(True), run(False))
 
 
+def network_inputs(network, rng):
+    """Random inputs of `network`, batch of 4; integers are labels."""
+    inputs = []
+    for spec in network.inputs:
+        shape = (4, *spec.shape[1:])
+        if "int" in spec.dtype:
+            inputs.append(rng.integers(0, model_checks.NUM_CLASSES, shape))
+        else:
+            inputs.append(rng.normal(size=shape).astype(spec.dtype))
+    inputs = [keras.ops.convert_to_tensor(x) for x in inputs]
+    return inputs if len(inputs) > 1 else inputs[0]
+
+
+def direct_call_differences():
+    """Per network of each zoo model, in training and inference mode: the
+    largest difference between its direct call and Keras' run of the same
+    layers, and whether the direct call ran."""
+    rng = np.random.default_rng(0)
+    results = {}
+    for name in models.names():
+        model = model_checks.build(name)
+        for network in model.layers:
+            if not isinstance(network, Network):
+                continue
+            inputs = network_inputs(network, rng)
+            # A plain functional model over the same layers: Keras calls each.
+            through_keras = keras.Model(network.inputs, network.outputs)
+            for training in (True, False):
+                values = [keras.ops.copy(v.value) for v in network.variables]
+                ours = network(inputs, training=training)
+                # From the same state: spectral norm's and batch norm's
+                # variables move in training calls.
+                for variable, value in zip(network.variables, values):
+                    variable.assign(value)
+                theirs = through_keras(inputs, training=training)
+                results[f"{name}/{network.name}/{training}"] = {
+                    "difference": largest_difference(
+                        *(
+                            [
+                                keras.ops.convert_to_numpy(y)
+                                for y in keras.tree.flatten(outputs)
+                            ]
+                            for outputs in (ours, theirs)
+                        )  # fmt: skip
+                    ),
+                    "direct": direct_calls._PLANS.get(network) is not None,
+                }
+    return results
+
+
 def report():
     schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)
     return {
@@ -154,4 +210,5 @@ def report():
             "amsgrad": adam_differences(learning_rate=0.01, amsgrad=True),
         },
         "compiled_step_difference": compiled_step_difference(),
+        "direct_calls": direct_call_differences(),
     }

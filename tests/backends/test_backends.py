@@ -21,6 +21,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_genimg import models
 from tests.backend_checks.convolutions import CONFIGS as CONVOLUTION_CONFIGS
 from tests.backend_checks.zoo_steps import (
     BACKENDS,
@@ -370,6 +371,17 @@ def test_fused_batch_norm_and_adam_equal_keras_on_torch(results):
         calls = 0 if name == "amsgrad" else 5
         assert result["kernel_calls"] == calls, (name, result)
     assert report["compiled_step_difference"] < 1e-6
+
+
+def test_networks_called_layer_by_layer_equal_keras_on_torch(results):
+    # On PyTorch the zoo's networks call their layers' `call` directly:
+    # every network of every zoo model, in training and inference mode,
+    # gives what Keras gives running the same layers.
+    report = fit_report(results, "torch", "torch_kernels")["direct_calls"]
+    assert len(report) >= 2 * 2 * len(models.names()), sorted(report)
+    for key, result in report.items():
+        assert result["direct"], key
+        assert result["difference"] < 1e-6, (key, result)
 
 
 def test_cli_trains_on_jax_over_two_devices_and_exports(tmp_path):

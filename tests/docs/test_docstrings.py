@@ -55,6 +55,7 @@ from keras_genimg.utils import atomic, precision
         # The package exports the function `mix` under the module's name.
         importlib.import_module("keras_genimg.data.mix"),
         importlib.import_module("keras_genimg.models.backend.tensorflow"),
+        importlib.import_module("keras_genimg.models.backend.direct_calls"),
         convolutions,
         diff_augment,
         spectral_normalization,

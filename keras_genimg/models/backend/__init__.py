@@ -35,6 +35,9 @@ the running Keras backend once, at import, and re-exports its helpers:
   `keras_genimg.models.convolutions`), or None.
 - `lerp_variables(variables, targets, weight)`: moves variables towards
   targets in place (moving averages), in one op each on PyTorch.
+- `call_layers(network, inputs, training)`: runs a functional network's
+  layers without Keras' per-layer `__call__` (PyTorch, where it costs
+  time at every step), or None.
 """
 
 import keras
@@ -56,7 +59,7 @@ if _BACKEND == "tensorflow":
         vjp,
     )
 
-    conv = conv_transpose = None
+    call_layers = conv = conv_transpose = None
 elif _BACKEND == "jax":
     from keras_genimg.models.backend.generic import lerp_variables
     from keras_genimg.models.backend.jax import (
@@ -75,8 +78,9 @@ elif _BACKEND == "jax":
         step_logs,
     )
 
-    fused_batch_norm = None
+    call_layers = fused_batch_norm = None
 elif _BACKEND == "torch":
+    from keras_genimg.models.backend.direct_calls import call_layers
     from keras_genimg.models.backend.single_replica import (
         num_replicas,
         replica_id,
@@ -103,6 +107,7 @@ else:
 __all__ = [
     "Trainer",
     "apply_gradients",
+    "call_layers",
     "compiled",
     "conv",
     "conv_transpose",
