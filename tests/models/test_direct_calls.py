@@ -57,6 +57,39 @@ def test_equals_keras_with_labels_batch_norm_and_spectral_norm(training):
         assert moved == training, name
 
 
+def test_layers_inside_a_layer_take_the_training_flag_of_the_call():
+    # A layer whose `call` calls a batch norm without passing `training`:
+    # the batch norm reads it from Keras' call context, which the
+    # network's `__call__` (here a layer's) opens around `call_layers`.
+    class Block(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.norm = keras.layers.BatchNormalization(momentum=0.0)
+
+        def call(self, x):
+            return self.norm(x)
+
+    class Runs(keras.layers.Layer):
+        def __init__(self, network):
+            super().__init__()
+            self.network = network
+
+        def call(self, x, training=None):
+            return call_layers(self.network, x, training)
+
+    inputs = keras.Input((3,))
+    network = Network(inputs, Block()(inputs))
+    x = keras.ops.convert_to_tensor(
+        np.random.default_rng(0).normal(size=(8, 3)), "float32"
+    )
+    outputs = _numpy(Runs(network)(x, training=True))[0]
+    # Normalized by the batch's own statistics, which became the moving
+    # ones (momentum 0).
+    np.testing.assert_allclose(outputs.mean(axis=0), 0.0, atol=1e-5)
+    moving_mean = network.layers[1].norm.moving_mean
+    np.testing.assert_allclose(moving_mean, _numpy(x)[0].mean(axis=0), 1e-5)
+
+
 def test_multiple_outputs_keep_their_structure():
     network = model_checks.build("vae").encoder
     x = keras.ops.ones((2, *model_checks.SHAPE))

@@ -35,6 +35,10 @@ class _Step:
 def call_layers(network, inputs, training=None):
     """The outputs of a functional `network` on eager `inputs`, or None.
 
+    Meant for the network's own `call`: layers that call layers of their
+    own pass them the training flag through the call context that the
+    network's `__call__` opens.
+
     Args:
         network: a built functional `keras.Model`.
         inputs: its inputs, tensors, as `network.call` takes them.
@@ -89,7 +93,7 @@ def _plan(network):
     for layer in network.layers:
         if isinstance(layer, keras.layers.InputLayer):
             continue
-        if layer.compute_dtype != layer.variable_dtype or (
+        if (layer.compute_dtype, layer.variable_dtype) != ("float32",) * 2 or (
             getattr(layer, "activity_regularizer", None) is not None
         ):
             return None  # Keras' `__call__` casts or adds a loss
@@ -108,22 +112,10 @@ def _plan(network):
         ):
             return None  # several tensor arguments, or a layer called twice
         available.update(outputs)
-        # A layer that holds layers runs through Keras, which passes the
-        # training flag on to them.
-        nested = any(isinstance(m, keras.Layer) for m in _sublayers(layer))
-        plan.append(
-            _Step(
-                layer.__call__ if nested else layer.call,
-                inputs,
-                outputs,
-                "training" in signature,
-            )
-        )
+        # A layer that calls layers of its own needs no `__call__` either:
+        # the network's `__call__` holds Keras' call context, from which
+        # they take the training flag.
+        plan.append(_Step(layer.call, inputs, outputs, "training" in signature))
     if not available.issuperset(id(x) for x in network.outputs):
         return None
     return plan
-
-
-def _sublayers(layer):
-    children = getattr(layer, "children", None)  # torch.nn.Module's
-    return children() if children is not None else getattr(layer, "layers", ())
