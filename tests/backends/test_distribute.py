@@ -10,6 +10,7 @@ as JSON; the tests below assert on them.
 import doctest
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -288,10 +289,10 @@ def _free_ports(count):
 
 # The cGAN: two optimizers and labels, the richest training path. The
 # other paths are checked under MirroredStrategy above, in one process.
-@pytest.mark.parametrize("name", ["cgan"])
-def test_multiworker_trains_and_only_the_chief_writes(name, tmp_path):
+def _run_two_workers(name, outs):
+    """Trains `name` with two local workers; returns their return codes
+    and outputs."""
     cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
-    outs = [tmp_path / "chief", tmp_path / "worker"]
     processes = []
     for index, out in enumerate(outs):
         tf_config = {
@@ -341,9 +342,24 @@ def test_multiworker_trains_and_only_the_chief_writes(name, tmp_path):
         for p in processes:
             if p.poll() is None:
                 p.kill()
-    assert [p.returncode for p in processes] == [0, 0], (
-        logs[0][-2000:] + (logs[1][-2000:])
-    )
+    return [p.returncode for p in processes], logs
+
+
+# The cGAN: two optimizers and labels, the richest training path. The
+# other paths are checked under MirroredStrategy above, in one process.
+@pytest.mark.parametrize("name", ["cgan"])
+def test_multiworker_trains_and_only_the_chief_writes(name, tmp_path):
+    outs = [tmp_path / "chief", tmp_path / "worker"]
+    codes, logs = _run_two_workers(name, outs)
+    if codes != [0, 0] and any("heartbeat timeout" in log for log in logs):
+        # TensorFlow's coordination service fails the cluster when a
+        # worker sends no heartbeat for 10 s, which a machine busy with
+        # the rest of the suite can starve it of (no public setting
+        # lengthens it): once more, on new ports.
+        for out in outs:
+            shutil.rmtree(out, ignore_errors=True)
+        codes, logs = _run_two_workers(name, outs)
+    assert codes == [0, 0], logs[0][-2000:] + logs[1][-2000:]
     chief = outs[0]
     assert (chief / "model.keras").is_file()
     assert (chief / "samples" / "epoch_0001.png").is_file()
