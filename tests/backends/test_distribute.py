@@ -287,8 +287,6 @@ def _free_ports(count):
     return ports
 
 
-# The cGAN: two optimizers and labels, the richest training path. The
-# other paths are checked under MirroredStrategy above, in one process.
 def _run_two_workers(name, outs):
     """Trains `name` with two local workers; returns their return codes
     and outputs."""

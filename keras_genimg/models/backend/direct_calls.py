@@ -17,6 +17,7 @@ import keras
 
 # Per network: its plan (a list of `_Step`), or None where Keras must run it.
 _PLANS = weakref.WeakKeyDictionary()
+_UNPLANNED = object()
 
 
 class _Step:
@@ -46,9 +47,9 @@ def call_layers(network, inputs, training=None):
 
     Returns:
         The outputs, structured as `network.output`; or None where the
-        network or the inputs need Keras' own call (a network with a
-        mixed-precision policy, a layer called twice or with other
-        arguments, symbolic inputs, inputs of another rank).
+        network or the inputs need Keras' own call (a layer not in
+        float32 or with an activity regularizer, a layer called twice or
+        with other arguments, symbolic inputs, inputs of another rank).
 
     Example:
     >>> inputs = keras.Input((3,))
@@ -58,9 +59,9 @@ def call_layers(network, inputs, training=None):
     >>> bool(keras.ops.all(outputs == network(x)))
     True
     """
-    if network not in _PLANS:
-        _PLANS[network] = _plan(network)
-    plan = _PLANS[network]
+    plan = _PLANS.get(network, _UNPLANNED)
+    if plan is _UNPLANNED:
+        plan = _PLANS[network] = _plan(network)
     flat_inputs = keras.tree.flatten(inputs)
     if plan is None or len(flat_inputs) != len(network.inputs):
         return None
