@@ -8,6 +8,7 @@ installed is skipped (`.ci/run` installs all three).
 
 import atexit
 import concurrent.futures
+import functools
 import importlib.util
 import json
 import os
@@ -68,10 +69,8 @@ def backend_env(backend, cache, base=None):
     return env
 
 
-def run_on_backends(out, backends, load=False, base_env=None):
-    """Runs zoo_steps on every backend, two processes at a time, at a
-    lower priority: they run beside the rest of the suite, which then
-    gets the cores first, and they take what it leaves.
+def zoo_step_jobs(backends, load=False):
+    """The zoo_steps processes to run: (backend, arguments) pairs.
 
     The JAX and PyTorch processes cannot import TensorFlow, as on a
     machine without it. JAX, whose compiler is the slowest, runs in two
@@ -85,21 +84,53 @@ def run_on_backends(out, backends, load=False, base_env=None):
             if backend != "tensorflow":
                 args.append("--without-tensorflow")
             jobs.append((backend, args))
+    return jobs
 
-    def run(job):
-        backend, args = job
-        command = ["nice", "-n", "10", sys.executable, "-m",
-                   "tests.backend_checks.zoo_steps",
-                   str(out), *args]  # fmt: skip
-        env = backend_env(backend, out / "jax_cache", base_env)
-        result = subprocess.run(command, cwd=ROOT, env=env, timeout=600,
-                                capture_output=True, text=True)  # fmt: skip
-        output = result.stdout + result.stderr
-        assert result.returncode == 0, f"{backend}:\n{output[-3000:]}"
 
+def run_zoo_steps(out, backend, args, base_env=None):
+    """Runs zoo_steps on `backend`, at a lower priority: it runs beside
+    the rest of the suite, which then gets the cores first."""
+    command = ["nice", "-n", "10", sys.executable, "-m",
+               "tests.backend_checks.zoo_steps", str(out), *args]  # fmt: skip
+    env = backend_env(backend, out / "jax_cache", base_env)
+    result = subprocess.run(command, cwd=ROOT, env=env, timeout=1200,
+                            capture_output=True, text=True)  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"{backend}:\n{output[-3000:]}"
+
+
+def train_on_jax_from_the_command_line(out, base_env=None):
+    """`genimg train vae --backend jax --strategy data-parallel --export`,
+    at a lower priority; returns `(return code, stderr)`.
+
+    The run goes to `out/cli/run`, its export to `out/cli/saved_models`.
+    """
+    env = backend_env("jax", out / "jax_cache", base_env)
+    env.pop("KERAS_BACKEND")  # the command line chooses
+    run, exports = out / "cli" / "run", out / "cli" / "saved_models" / "vae"
+    train = subprocess.run(
+        ["nice", "-n", "10", sys.executable, "-m", "keras_genimg.cli.main",
+         "train", "vae", "--backend", "jax", "--strategy", "data-parallel",
+         "--limit", "64", "--batch-size", "16", "--image-size", "16",
+         "--latent-dim", "4", "--epochs", "1", "--verbose", "0",
+         "--out", str(run), "--export", str(exports)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200,
+    )  # fmt: skip
+    return train.returncode, train.stderr
+
+
+def run_on_backends(out, backends, load=False, base_env=None, extra=()):
+    """Runs the callables in `extra`, then zoo_steps on every backend,
+    two at a time; returns what the callables returned."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        for future in [pool.submit(run, job) for job in jobs]:
+        extras = [pool.submit(job) for job in extra]
+        futures = [
+            pool.submit(run_zoo_steps, out, backend, args, base_env)
+            for backend, args in zoo_step_jobs(backends, load)
+        ]
+        for future in futures:
             future.result()
+        return [future.result() for future in extras]
 
 
 # The backends' processes, started in the background by `start_runs`.
@@ -128,7 +159,14 @@ def start_runs():
 
 
 def _run_all(out, base_env):
-    run_on_backends(out, INSTALLED, base_env=base_env)
+    # The command line's JAX run is a job of its own: its compiler keeps
+    # one core busy, and it would take that time alone at the end.
+    extra = []
+    if "jax" in INSTALLED:
+        run = train_on_jax_from_the_command_line
+        extra.append(functools.partial(run, out, base_env))
+    _RUNS["cli"] = run_on_backends(out, INSTALLED, base_env=base_env,
+                                   extra=extra)  # fmt: skip
     here = keras.backend.backend()
     others = [b for b in INSTALLED if b != here]
     if others:
@@ -384,26 +422,19 @@ def test_networks_called_layer_by_layer_equal_keras_on_torch(results):
         assert result["difference"] < 1e-6, (key, result)
 
 
-def test_cli_trains_on_jax_over_two_devices_and_exports(tmp_path):
+def test_cli_trains_on_jax_over_two_devices_and_exports(results):
+    # `train_on_jax_from_the_command_line`, run with the backends' processes.
     if "jax" not in INSTALLED:
         pytest.skip("jax is not installed")
-    env = backend_env("jax", tmp_path / "jax_cache")
-    env.pop("KERAS_BACKEND")  # the command line chooses
-    out, exports = tmp_path / "run", tmp_path / "saved_models" / "vae"
-    train = subprocess.run(
-        [sys.executable, "-m", "keras_genimg.cli.main", "train", "vae",
-         "--backend", "jax", "--strategy", "data-parallel", "--limit", "64",
-         "--batch-size", "16", "--image-size", "16", "--latent-dim", "4",
-         "--epochs", "1", "--verbose", "0", "--out", str(out),
-         "--export", str(exports)],
-        env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert train.returncode == 0, train.stderr[-3000:]
-    with open(out / "config.json") as f:
+    ((returncode, stderr),) = _RUNS["cli"]
+    assert returncode == 0, stderr[-3000:]
+    run = results / "cli" / "run"
+    with open(run / "config.json") as f:
         config = json.load(f)
     assert config["backend"] == "jax" and config["strategy"] == "data-parallel"
-    assert (out / "model.keras").is_file()
+    assert (run / "model.keras").is_file()
     # Exported on TensorFlow from the file trained on JAX.
+    exports = results / "cli" / "saved_models" / "vae"
     assert (exports / "1" / "saved_model.pb").is_file()
 
 

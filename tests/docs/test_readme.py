@@ -28,7 +28,7 @@ _TOUR = {}
 def start_tour():
     """Starts the tour's process in a thread of its own, once, at a lower
     priority than the rest of the suite (see
-    `tests.backends.test_backends.run_on_backends`); returns the folder
+    `tests.backends.test_backends.run_zoo_steps`); returns the folder
     it writes to."""
     if "done" not in _TOUR:
         out = Path(tempfile.mkdtemp(prefix="keras_genimg_readme_"))
