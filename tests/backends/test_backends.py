@@ -13,8 +13,6 @@ import importlib.util
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -30,10 +28,10 @@ from tests.backend_checks.zoo_steps import (
     SAME_STEP_MODELS,
     load_others,
 )
+from tests.background import run_niced
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}
 INSTALLED = [b for b in BACKENDS if importlib.util.find_spec(PACKAGES[b])]
 
@@ -88,33 +86,29 @@ def zoo_step_jobs(backends, load=False):
 
 
 def run_zoo_steps(out, backend, args, base_env=None):
-    """Runs zoo_steps on `backend`, at a lower priority: it runs beside
-    the rest of the suite, which then gets the cores first."""
-    command = ["nice", "-n", "10", sys.executable, "-m",
-               "tests.backend_checks.zoo_steps", str(out), *args]  # fmt: skip
+    """Runs zoo_steps on `backend` (`run_niced`)."""
     env = backend_env(backend, out / "jax_cache", base_env)
-    result = subprocess.run(command, cwd=ROOT, env=env, timeout=1200,
-                            capture_output=True, text=True)  # fmt: skip
+    module_args = ["tests.backend_checks.zoo_steps", str(out), *args]
+    result = run_niced(module_args, env)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"{backend}:\n{output[-3000:]}"
 
 
 def train_on_jax_from_the_command_line(out, base_env=None):
-    """`genimg train vae --backend jax --strategy data-parallel --export`,
-    at a lower priority; returns `(return code, stderr)`.
+    """`genimg train vae --backend jax --strategy data-parallel --export`
+    (`run_niced`); returns `(return code, stderr)`.
 
     The run goes to `out/cli/run`, its export to `out/cli/saved_models`.
     """
     env = backend_env("jax", out / "jax_cache", base_env)
     env.pop("KERAS_BACKEND")  # the command line chooses
     run, exports = out / "cli" / "run", out / "cli" / "saved_models" / "vae"
-    train = subprocess.run(
-        ["nice", "-n", "10", sys.executable, "-m", "keras_genimg.cli.main",
-         "train", "vae", "--backend", "jax", "--strategy", "data-parallel",
-         "--limit", "64", "--batch-size", "16", "--image-size", "16",
-         "--latent-dim", "4", "--epochs", "1", "--verbose", "0",
-         "--out", str(run), "--export", str(exports)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200,
+    train = run_niced(
+        ["keras_genimg.cli.main", "train", "vae", "--backend", "jax",
+         "--strategy", "data-parallel", "--limit", "64", "--batch-size",
+         "16", "--image-size", "16", "--latent-dim", "4", "--epochs", "1",
+         "--verbose", "0", "--out", str(run), "--export", str(exports)],
+        env,
     )  # fmt: skip
     return train.returncode, train.stderr
 

@@ -11,43 +11,29 @@ import atexit
 import concurrent.futures
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
+from tests.background import run_niced
 from tests.docs.readme_tour import DOCUMENTS, SKIPPED, blocks
-
-ROOT = Path(__file__).resolve().parents[2]
 
 _TOUR = {}
 
 
 def start_tour():
     """Starts the tour's process in a thread of its own, once, at a lower
-    priority than the rest of the suite (see
-    `tests.backends.test_backends.run_zoo_steps`); returns the folder
-    it writes to."""
+    priority than the rest of the suite (`tests.background.run_niced`);
+    returns the folder it writes to."""
     if "done" not in _TOUR:
         out = Path(tempfile.mkdtemp(prefix="keras_genimg_readme_"))
         atexit.register(shutil.rmtree, out, ignore_errors=True)
-        command = [
-            "nice",
-            "-n",
-            "10",
-            sys.executable,
-            "-m",
-            "tests.docs.readme_tour",
-            str(out / "tour"),
-        ]
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         _TOUR["out"] = out
         _TOUR["done"] = pool.submit(
-            subprocess.run, command, cwd=ROOT, capture_output=True,
-            text=True, timeout=1200,
-        )  # fmt: skip
+            run_niced, ["tests.docs.readme_tour", str(out / "tour")]
+        )
         pool.shutdown(wait=False)
     return _TOUR["out"]
 
