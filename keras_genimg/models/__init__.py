@@ -4,6 +4,7 @@ They train on every Keras backend (JAX, TensorFlow, PyTorch) and import
 without TensorFlow.
 """
 
+from keras_genimg.models.activations import LeakyReLU
 from keras_genimg.models.batch_normalization import BatchNormalization
 from keras_genimg.models.conditional_gan import ConditionalGAN
 from keras_genimg.models.conditional_vae import ConditionalVAE
@@ -32,6 +33,7 @@ __all__ = [
     "Conv2DTranspose",
     "DCGAN",
     "DiffusionModel",
+    "LeakyReLU",
     "VAE",
     "WGANGP",
     "ConditionalGAN",

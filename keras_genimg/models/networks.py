@@ -14,6 +14,7 @@ import keras
 from keras import layers
 
 from keras_genimg.models import backend
+from keras_genimg.models.activations import LeakyReLU
 from keras_genimg.models.batch_normalization import BatchNormalization
 from keras_genimg.models.convolutions import Conv2D, Conv2DTranspose
 from keras_genimg.models.spectral_normalization import SpectralNormalization
@@ -349,7 +350,7 @@ def _dcgan_downsampling(x, plan, filters, batch_norm=True, spectral_norm=False):
         x = normalized(convolution, spectral_norm)(x)
         if batch_normalized:
             x = BatchNormalization()(x)
-        x = layers.LeakyReLU(0.2)(x)
+        x = LeakyReLU(0.2)(x)
     return x
 
 

@@ -9,6 +9,11 @@
   same under `torch.compile` (`compile(jit_compile=True)`).
 - Every network of every zoo model called directly, layer by layer
   (`backend.call_layers`), against Keras running the same layers.
+- The WGAN-GP critic's gradient penalty differentiated w.r.t. its
+  weights through `backend.value_and_input_grad` (the zoo's LeakyReLU
+  then records no edge that carries zeros back), against torch's own
+  second-order autograd of the same critic: values, and how many
+  convolution backward passes each ran.
 
 Each also says how often the torch kernel ran, so that a change in Keras
 which quietly bypasses it shows.
@@ -192,6 +197,63 @@ def direct_call_differences():
     return results
 
 
+def gradient_penalty_check():
+    """The penalty `mean (||dD/dx|| - 1)^2` of the zoo's WGAN-GP critic and
+    its gradients w.r.t. the critic's weights: through
+    `backend.value_and_input_grad(..., second_order=True)`, and through
+    torch's autograd called directly. Returns the largest relative
+    difference and each one's count of `aten::convolution_backward`."""
+    critic = model_checks.build("wgan_gp").critic
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.normal(size=(4, *critic.input_shape[1:])),
+                     dtype=torch.float32)  # fmt: skip
+    weights = [w.value for w in critic.trainable_weights]
+
+    def scores(images):
+        return keras.ops.sum(critic(images, training=True)), None
+
+    def with_torch_autograd():
+        images = x.clone().requires_grad_(True)
+        (score, _) = scores(images)
+        return torch.autograd.grad(score, images, create_graph=True)[0]
+
+    def through_backend():
+        return backend.value_and_input_grad(scores, x, second_order=True)[1]
+
+    results = {}
+    for name, input_grad in (("torch", with_torch_autograd),
+                             ("ours", through_backend)):  # fmt: skip
+        with torch.profiler.profile() as profile:
+            grads = input_grad()
+            norms = torch.sqrt(torch.sum(grads**2, dim=(1, 2, 3)))
+            penalty = torch.mean((norms - 1.0) ** 2)
+            weight_grads = torch.autograd.grad(
+                penalty, weights, allow_unused=True
+            )
+        results[name] = {
+            "values": [penalty.detach().numpy()]
+            + [
+                np.zeros(w.shape) if g is None else g.numpy()
+                for g, w in zip(weight_grads, weights)
+            ],
+            "convolution_backward": sum(
+                event.count
+                for event in profile.key_averages()
+                if event.key == "aten::convolution_backward"
+            ),
+        }
+    ours, theirs = results["ours"]["values"], results["torch"]["values"]
+    return {
+        "difference": max(
+            relative_difference(a, b) for a, b in zip(ours, theirs)
+        ),
+        "convolution_backward": {
+            name: result["convolution_backward"]
+            for name, result in results.items()
+        },
+    }
+
+
 def report():
     schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5)
     return {
@@ -211,4 +273,5 @@ def report():
         },
         "compiled_step_difference": compiled_step_difference(),
         "direct_calls": direct_call_differences(),
+        "gradient_penalty": gradient_penalty_check(),
     }

@@ -416,6 +416,17 @@ def test_networks_called_layer_by_layer_equal_keras_on_torch(results):
         assert result["difference"] < 1e-6, (key, result)
 
 
+def test_gradient_penalty_skips_the_backward_on_zeros_on_torch(results):
+    # Differentiating the critic's input gradient again: the zoo's
+    # LeakyReLU keeps torch from running a convolution's backward on the
+    # zeros its leaky ReLU would send back; the same penalty and weight
+    # gradients as torch's own second-order autograd.
+    report = fit_report(results, "torch", "torch_kernels")["gradient_penalty"]
+    assert report["difference"] < 1e-5, report
+    counts = report["convolution_backward"]
+    assert 0 < counts["ours"] < counts["torch"], report
+
+
 def test_cli_trains_on_jax_over_two_devices_and_exports(results):
     # `train_on_jax_from_the_command_line`, run with the backends' processes.
     if "jax" not in INSTALLED:

@@ -33,6 +33,9 @@ the running Keras backend once, at import, and re-exports its helpers:
 - `conv(inputs, kernel, options)`, `conv_transpose(...)`: convolutions
   with fast gradients on JAX, or without layout copies on PyTorch (see
   `keras_genimg.models.convolutions`), or None.
+- `leaky_relu(x, negative_slope)`: a leaky ReLU whose backward a
+  gradient penalty differentiates without a backward pass on zeros
+  (PyTorch), or None.
 - `lerp_variables(variables, targets, weight)`: moves variables towards
   targets in place (moving averages), in one op each on PyTorch.
 - `call_layers(network, inputs, training)`: runs a functional network's
@@ -59,7 +62,7 @@ if _BACKEND == "tensorflow":
         vjp,
     )
 
-    call_layers = conv = conv_transpose = None
+    call_layers = conv = conv_transpose = leaky_relu = None
 elif _BACKEND == "jax":
     from keras_genimg.models.backend.generic import lerp_variables
     from keras_genimg.models.backend.jax import (
@@ -78,7 +81,7 @@ elif _BACKEND == "jax":
         step_logs,
     )
 
-    call_layers = fused_batch_norm = None
+    call_layers = fused_batch_norm = leaky_relu = None
 elif _BACKEND == "torch":
     from keras_genimg.models.backend.direct_calls import call_layers
     from keras_genimg.models.backend.single_replica import (
@@ -93,6 +96,7 @@ elif _BACKEND == "torch":
         conv,
         conv_transpose,
         fused_batch_norm,
+        leaky_relu,
         lerp_variables,
         value_and_grad,
         value_and_input_grad,
@@ -112,6 +116,7 @@ __all__ = [
     "conv",
     "conv_transpose",
     "fused_batch_norm",
+    "leaky_relu",
     "lerp_variables",
     "value_and_input_grad",
     "num_replicas",

@@ -1,0 +1,41 @@
+"""LeakyReLU whose second-order gradient costs less on PyTorch.
+
+A gradient penalty (the WGAN-GP's) differentiates the critic's input
+gradient w.r.t. its weights. On PyTorch that second backward pass also
+runs back through the critic's forward pass, because torch records the
+derivative of a leaky ReLU's backward w.r.t. the ReLU's input (zero) as
+a tensor of zeros: every convolution under the ReLU then computes a
+backward pass on zeros. This layer's PyTorch op records no such edge in
+the forward pass of a penalty (see `keras_genimg.models.backend.torch`);
+its outputs and gradients are Keras' `LeakyReLU`'s. On JAX and
+TensorFlow it is Keras' layer unchanged.
+
+It keeps Keras' class name, so networks written with either layer load
+with the other.
+"""
+
+import keras
+from keras import ops
+
+from keras_genimg.models.backend import leaky_relu
+
+
+@keras.saving.register_keras_serializable(package="keras_genimg")
+class LeakyReLU(keras.layers.LeakyReLU):
+    """`keras.layers.LeakyReLU`, with a cheaper gradient penalty on
+    PyTorch.
+
+    Args:
+        **kwargs: the arguments of `keras.layers.LeakyReLU`.
+
+    Example:
+    >>> import numpy as np
+    >>> layer = LeakyReLU(0.2)
+    >>> np.round(np.asarray(layer(np.array([-1.0, 2.0]))), 3).tolist()
+    [-0.2, 2.0]
+    """
+
+    def call(self, inputs):
+        if leaky_relu is None:
+            return super().call(inputs)
+        return leaky_relu(ops.convert_to_tensor(inputs), self.negative_slope)
