@@ -60,6 +60,61 @@ def test_gradient_penalty_of_linear_critics(slope, expected):
     np.testing.assert_allclose(penalty, expected, atol=1e-4)
 
 
+def penalty_weight_gradients(critic, images, input_gradient):
+    """The gradients of `mean (||dD/dx|| - 1)^2` w.r.t. the critic's
+    weights, as one `tf.function`, and the ops of its graph by type."""
+    import tensorflow as tf
+
+    weights = critic.trainable_variables
+
+    @tf.function
+    def gradients():
+        with tf.GradientTape() as tape:
+            grads = input_gradient(critic, images)
+            norms = tf.sqrt(tf.reduce_sum(grads**2, axis=(1, 2, 3)))
+            penalty = tf.reduce_mean((norms - 1.0) ** 2)
+        grads = tape.gradient(penalty, weights)
+        # A bias the input gradient does not depend on gets None here.
+        return [penalty] + [
+            tf.zeros_like(w) if g is None else g for g, w in zip(grads, weights)
+        ]
+
+    graph = gradients.get_concrete_function().graph
+    kinds = [op.type for op in graph.get_operations()]
+    return [np.asarray(g) for g in gradients()], kinds
+
+
+def test_penalty_gradient_runs_no_convolution_backward_on_zeros():
+    # TensorFlow records the derivative of LeakyReluGrad w.r.t. the ReLU's
+    # input as zeros, which a penalty's second backward pass would carry
+    # through every convolution of the critic's forward pass; the zoo's
+    # LeakyReLU stops them. Same penalty and gradients as plain tapes.
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("counts TensorFlow graph ops")
+    import tensorflow as tf
+
+    from keras_genimg.models import backend
+
+    def through_backend(critic, images):
+        score = lambda x: (ops.sum(critic(x, training=True)), None)  # noqa: E731
+        return backend.value_and_input_grad(score, images, True)[1]
+
+    def plain_tape(critic, images):
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            score = ops.sum(critic(images, training=True))
+        return tape.gradient(score, images)
+
+    critic = networks.build_wgan_critic(SHAPE, 8)
+    images = tf.constant(blob_images(4) * 2 - 1)
+    ours, our_ops = penalty_weight_gradients(critic, images, through_backend)
+    plain, plain_ops = penalty_weight_gradients(critic, images, plain_tape)
+    for a, b in zip(ours, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    for kind in ("Conv2DBackpropFilter", "Conv2DBackpropInput"):
+        assert our_ops.count(kind) < plain_ops.count(kind), kind
+
+
 @pytest.mark.slow
 def test_one_step_makes_n_critic_critic_updates_on_split_batches():
     gan = tiny(n_critic=3)

@@ -33,9 +33,10 @@ the running Keras backend once, at import, and re-exports its helpers:
 - `conv(inputs, kernel, options)`, `conv_transpose(...)`: convolutions
   with fast gradients on JAX, or without layout copies on PyTorch (see
   `keras_genimg.models.convolutions`), or None.
-- `leaky_relu(x, negative_slope)`: a leaky ReLU whose backward a
+- `leaky_relu(x, negative_slope)`: a leaky ReLU whose gradient a
   gradient penalty differentiates without a backward pass on zeros
-  (PyTorch), or None.
+  (TensorFlow, PyTorch; see `second_order`), or None (JAX, whose own
+  has none).
 - `lerp_variables(variables, targets, weight)`: moves variables towards
   targets in place (moving averages), in one op each on PyTorch.
 - `call_layers(network, inputs, training)`: runs a functional network's
@@ -54,6 +55,7 @@ if _BACKEND == "tensorflow":
         apply_gradients,
         compiled,
         fused_batch_norm,
+        leaky_relu,
         num_replicas,
         replica_id,
         step_logs,
@@ -62,7 +64,7 @@ if _BACKEND == "tensorflow":
         vjp,
     )
 
-    call_layers = conv = conv_transpose = leaky_relu = None
+    call_layers = conv = conv_transpose = None
 elif _BACKEND == "jax":
     from keras_genimg.models.backend.generic import lerp_variables
     from keras_genimg.models.backend.jax import (

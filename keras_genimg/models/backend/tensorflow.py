@@ -3,6 +3,13 @@
 import tensorflow as tf
 from keras import ops
 
+from keras_genimg.models.backend.second_order import (
+    active as in_second_order_forward,
+)
+from keras_genimg.models.backend.second_order import (
+    forward as second_order_forward,
+)
+
 
 class Trainer:
     """Mixin: Keras' `train_step`/`test_step` run the model's batch steps.
@@ -53,10 +60,31 @@ def vjp(fn, variables):
 
 def value_and_input_grad(fn, x, second_order=False):
     # An outer tape records the gradient's computation: always second order.
-    with tf.GradientTape() as tape:
+    with tf.GradientTape() as tape, second_order_forward(second_order):
         tape.watch(x)
         y, aux = fn(x)
     return (y, aux), tape.gradient(y, x)
+
+
+def leaky_relu(x, negative_slope):
+    """`tf.nn.leaky_relu(x, negative_slope)`; in a forward pass whose input
+    gradient is differentiated again (`second_order`), its gradient does
+    not carry zeros back to `x` (no backward pass on zeros)."""
+    if not in_second_order_forward():
+        return tf.nn.leaky_relu(x, alpha=negative_slope)
+
+    @tf.custom_gradient
+    def leaky_relu_without_second_derivative(x):
+        def grad(upstream):
+            return tf.raw_ops.LeakyReluGrad(
+                gradients=upstream,
+                features=tf.stop_gradient(x),
+                alpha=negative_slope,
+            )
+
+        return tf.nn.leaky_relu(x, alpha=negative_slope), grad
+
+    return leaky_relu_without_second_derivative(x)
 
 
 def apply_gradients(optimizer, grads, variables):

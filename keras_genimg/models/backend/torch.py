@@ -1,11 +1,17 @@
 """Training-step plumbing on the PyTorch backend: autograd."""
 
 import math
-import threading
 
 import keras
 import torch
 import torch.nn.functional as F
+
+from keras_genimg.models.backend.second_order import (
+    active as in_second_order_forward,
+)
+from keras_genimg.models.backend.second_order import (
+    forward as second_order_forward,
+)
 
 
 class Trainer:
@@ -56,35 +62,19 @@ def vjp(fn, variables):
 def value_and_input_grad(fn, x, second_order=False):
     with torch.enable_grad():
         x = x.detach().requires_grad_(True)
-        outer = _differentiated_twice.active
-        _differentiated_twice.active = second_order
-        try:
+        with second_order_forward(second_order):
             y, aux = fn(x)
-        finally:
-            _differentiated_twice.active = outer
         (grads,) = torch.autograd.grad(y, x, create_graph=second_order)
     return (y, aux), grads
 
 
-# Whether the forward pass now running is one whose input gradient will be
-# differentiated again (`value_and_input_grad(..., second_order=True)`).
-_differentiated_twice = threading.local()
-_differentiated_twice.active = False
-
-
 def leaky_relu(x, negative_slope):
-    """`F.leaky_relu(x, negative_slope)`, with a backward that a gradient
-    penalty differentiates at less cost.
-
-    The derivative of a leaky ReLU's backward w.r.t. the ReLU's input is
-    zero, but torch records it as `zeros_like`: differentiating an input
-    gradient again (a gradient penalty) then pushes zeros back through
-    the whole forward pass, and every convolution under the ReLU runs a
-    backward on zeros (a seventh of the WGAN-GP critic's work on a CPU).
-    In a forward pass of `value_and_input_grad(..., second_order=True)`
-    the backward is recorded without that edge; the values are torch's.
-    """
-    if _differentiated_twice.active and not torch.compiler.is_compiling():
+    """`F.leaky_relu(x, negative_slope)`; in a forward pass whose input
+    gradient is differentiated again (`second_order`), with a backward
+    differentiable w.r.t. the incoming gradient only (no backward pass on
+    zeros). Elsewhere torch's own: a custom autograd function costs time
+    in Python at every call."""
+    if in_second_order_forward() and not torch.compiler.is_compiling():
         return _LeakyReLU.apply(x, negative_slope)
     return F.leaky_relu(x, negative_slope)
 
