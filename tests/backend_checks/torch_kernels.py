@@ -11,9 +11,9 @@
   (`backend.call_layers`), against Keras running the same layers.
 - The WGAN-GP critic's gradient penalty differentiated w.r.t. its
   weights through `backend.value_and_input_grad` (the zoo's LeakyReLU
-  then records no edge that carries zeros back), against torch's own
-  second-order autograd of the same critic: values, and how many
-  convolution backward passes each ran.
+  and convolutions then record only what the penalty needs), against
+  torch's own second-order autograd of the same critic: values, and
+  which convolution ops each ran.
 
 Each also says how often the torch kernel ran, so that a change in Keras
 which quietly bypasses it shows.
@@ -202,7 +202,8 @@ def gradient_penalty_check():
     its gradients w.r.t. the critic's weights: through
     `backend.value_and_input_grad(..., second_order=True)`, and through
     torch's autograd called directly. Returns the largest relative
-    difference and each one's count of `aten::convolution_backward`."""
+    difference, each one's count of torch's convolution ops, and whether
+    the score came back as a value."""
     critic = model_checks.build("wgan_gp").critic
     rng = np.random.default_rng(0)
     x = torch.tensor(rng.normal(size=(4, *critic.input_shape[1:])),
@@ -217,8 +218,14 @@ def gradient_penalty_check():
         (score, _) = scores(images)
         return torch.autograd.grad(score, images, create_graph=True)[0]
 
+    score_is_a_value = []
+
     def through_backend():
-        return backend.value_and_input_grad(scores, x, second_order=True)[1]
+        (score, _), grads = backend.value_and_input_grad(
+            scores, x, second_order=True
+        )
+        score_is_a_value.append(not score.requires_grad)
+        return grads
 
     results = {}
     for name, input_grad in (("torch", with_torch_autograd),
@@ -236,21 +243,22 @@ def gradient_penalty_check():
                 np.zeros(w.shape) if g is None else g.numpy()
                 for g, w in zip(weight_grads, weights)
             ],
-            "convolution_backward": sum(
-                event.count
+            "ops": {
+                event.key: event.count
                 for event in profile.key_averages()
-                if event.key == "aten::convolution_backward"
-            ),
+                if "convolution" in event.key
+            },
         }
     ours, theirs = results["ours"]["values"], results["torch"]["values"]
     return {
+        "convolutions": sum(
+            isinstance(layer, keras.layers.Conv2D) for layer in critic.layers
+        ),
+        "score_is_a_value": score_is_a_value == [True],
         "difference": max(
             relative_difference(a, b) for a, b in zip(ours, theirs)
         ),
-        "convolution_backward": {
-            name: result["convolution_backward"]
-            for name, result in results.items()
-        },
+        "ops": {name: result["ops"] for name, result in results.items()},
     }
 
 

@@ -416,15 +416,26 @@ def test_networks_called_layer_by_layer_equal_keras_on_torch(results):
         assert result["difference"] < 1e-6, (key, result)
 
 
-def test_gradient_penalty_skips_the_backward_on_zeros_on_torch(results):
-    # Differentiating the critic's input gradient again: the zoo's
-    # LeakyReLU keeps torch from running a convolution's backward on the
-    # zeros its leaky ReLU would send back; the same penalty and weight
-    # gradients as torch's own second-order autograd.
+def test_gradient_penalty_runs_only_the_convolutions_it_needs_on_torch(
+    results,
+):
+    # The same penalty and weight gradients as torch's own second-order
+    # autograd, with per convolution one forward pass, one input gradient,
+    # one kernel gradient (torch's kernel-gradient kernel, not torch's
+    # double backward, which convolves with batch and channels swapped)
+    # and one gradient w.r.t. the output gradient; and no backward pass on
+    # the zeros of torch's leaky ReLU.
     report = fit_report(results, "torch", "torch_kernels")["gradient_penalty"]
     assert report["difference"] < 1e-5, report
-    counts = report["convolution_backward"]
-    assert 0 < counts["ours"] < counts["torch"], report
+    assert report["score_is_a_value"], report
+    convolutions, ours, theirs = (
+        report["convolutions"], report["ops"]["ours"], report["ops"]["torch"]
+    )  # fmt: skip
+    assert convolutions >= 2, report
+    assert ours["aten::convolution_backward"] == 2 * convolutions, report
+    assert ours["aten::mkldnn_convolution"] == 2 * convolutions, report
+    assert "aten::_convolution_double_backward" not in ours, report
+    assert theirs["aten::_convolution_double_backward"] == convolutions
 
 
 def test_cli_trains_on_jax_over_two_devices_and_exports(results):

@@ -18,8 +18,9 @@ the running Keras backend once, at import, and re-exports its helpers:
   gradient w.r.t. the tensor `x`. With `second_order=True` that gradient
   is itself differentiable w.r.t. the variables `fn` reads (as the
   WGAN-GP penalty needs; PyTorch then records the graph of the backward
-  pass, which costs time otherwise). It also works outside a step, e.g.
-  to fit a latent vector to an image.
+  pass, which costs time otherwise), and `y` and `aux` come back as
+  values, with their gradients stopped (see `second_order`). It also
+  works outside a step, e.g. to fit a latent vector to an image.
 - `apply_gradients(optimizer, grads, variables)`.
 - `compiled(fn, variables)`: `fn` compiled (a `tf.function`, a
   `jax.jit`; as it is on PyTorch), for inference outside `fit`; it

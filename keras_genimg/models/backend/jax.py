@@ -15,6 +15,8 @@ import functools
 import jax
 import keras
 
+from keras_genimg.models.backend.second_order import values
+
 # The scopes of the step running now, innermost last, each with the
 # variables it maps: a nested scope must map them all, so that no read
 # falls through to a variable that Keras emptied for the step.
@@ -175,7 +177,7 @@ def vjp(fn, variables):
 
 
 def value_and_input_grad(fn, x, second_order=False):
-    # Traced: always differentiable again (`second_order` unused).
+    # Traced: always differentiable again.
     if not _SCOPES:
         # Outside a step (e.g. inverting a generator), the variables are
         # constants of the traced function.
@@ -188,7 +190,7 @@ def value_and_input_grad(fn, x, second_order=False):
 
     (y, (aux, written)), grads = jax.value_and_grad(output_of, has_aux=True)(x)
     write_back(written)
-    return (y, aux), grads
+    return values((y, aux)) if second_order else (y, aux), grads
 
 
 def compiled(fn, variables):

@@ -8,11 +8,16 @@ input gradient is differentiated again (a gradient penalty), those zeros
 travel back through the whole forward pass, and every convolution under
 the ReLU runs a backward pass on them (about a tenth of a WGAN-GP step on
 a CPU). Within such a forward pass the backends' `leaky_relu` records its
-backward without that edge.
+backward without that edge, and PyTorch's convolutions record only their
+input gradient (see `keras_genimg.models.backend.torch`): the outputs of
+the pass are values, not differentiable w.r.t. the variables, on every
+backend (`values`).
 """
 
 import contextlib
 import threading
+
+from keras import ops, tree
 
 _state = threading.local()
 
@@ -31,3 +36,11 @@ def forward(second_order):
         yield
     finally:
         _state.active = outer
+
+
+def values(outputs):
+    """`outputs` (a structure of tensors, numbers and None) with their
+    gradients stopped."""
+    return tree.map_structure(
+        lambda t: t if t is None else ops.stop_gradient(t), outputs
+    )

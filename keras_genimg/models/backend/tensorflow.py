@@ -9,6 +9,7 @@ from keras_genimg.models.backend.second_order import (
 from keras_genimg.models.backend.second_order import (
     forward as second_order_forward,
 )
+from keras_genimg.models.backend.second_order import values
 
 
 class Trainer:
@@ -62,8 +63,9 @@ def value_and_input_grad(fn, x, second_order=False):
     # An outer tape records the gradient's computation: always second order.
     with tf.GradientTape() as tape, second_order_forward(second_order):
         tape.watch(x)
-        y, aux = fn(x)
-    return (y, aux), tape.gradient(y, x)
+        outputs = fn(x)
+    grads = tape.gradient(outputs[0], x)
+    return values(outputs) if second_order else outputs, grads
 
 
 def leaky_relu(x, negative_slope):

@@ -12,6 +12,7 @@ from keras_genimg.models.backend.second_order import (
 from keras_genimg.models.backend.second_order import (
     forward as second_order_forward,
 )
+from keras_genimg.models.backend.second_order import values
 
 
 class Trainer:
@@ -63,9 +64,9 @@ def value_and_input_grad(fn, x, second_order=False):
     with torch.enable_grad():
         x = x.detach().requires_grad_(True)
         with second_order_forward(second_order):
-            y, aux = fn(x)
-        (grads,) = torch.autograd.grad(y, x, create_graph=second_order)
-    return (y, aux), grads
+            outputs = fn(x)
+        (grads,) = torch.autograd.grad(outputs[0], x, create_graph=second_order)
+    return values(outputs) if second_order else outputs, grads
 
 
 def leaky_relu(x, negative_slope):
@@ -236,17 +237,84 @@ def conv(inputs, kernel, options):
         else:
             x = F.pad(x, (left, right, top, bottom))
     groups = x.shape[1] // kernel.shape[2]
-    y = F.conv2d(
-        x,
-        kernel.permute(3, 2, 0, 1).contiguous(
-            memory_format=torch.channels_last
-        ),
-        stride=strides,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
+    kernel = kernel.permute(3, 2, 0, 1).contiguous(
+        memory_format=torch.channels_last
     )
+    if in_second_order_forward() and not torch.compiler.is_compiling():
+        convolve = _second_order_conv2d
+    else:
+        convolve = F.conv2d
+    y = convolve(x, kernel, None, strides, padding, dilation, groups)
     return y.permute(0, 2, 3, 1)
+
+
+def _second_order_conv2d(x, kernel, bias, stride, padding, dilation, groups):
+    params = (stride, _pair(padding), dilation, groups)
+    return _SecondOrderConv2d.apply(x, kernel, params)
+
+
+def _pair(padding):
+    return (padding, padding) if isinstance(padding, int) else padding
+
+
+def _convolution_backward(grad, x, kernel, params, mask):
+    stride, padding, dilation, groups = params
+    return torch.ops.aten.convolution_backward(
+        grad, x, kernel, None, stride, padding, dilation, False, [0, 0],
+        groups, mask,
+    )  # fmt: skip
+
+
+class _SecondOrderConv2d(torch.autograd.Function):
+    """`F.conv2d(x, kernel)` in a forward pass whose input gradient is
+    differentiated again, and only that: its backward gives the input
+    gradient (`_ConvInputGradient`), and no kernel gradient."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, params):
+        ctx.save_for_backward(x, kernel)
+        ctx.params = params
+        stride, padding, dilation, groups = params
+        return F.conv2d(x, kernel, None, stride, padding, dilation, groups)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, kernel = ctx.saved_tensors
+        x_grad = _ConvInputGradient.apply(grad, x.detach(), kernel, ctx.params)
+        return x_grad, None, None
+
+
+class _ConvInputGradient(torch.autograd.Function):
+    """A convolution's input gradient, as a function of the output
+    gradient and the kernel. Torch's own takes its kernel gradient by a
+    convolution with batch and channels swapped (1.3 ms for the WGAN-GP
+    critic's 16x64x14x14 batch on 2 cores); this one by torch's kernel
+    gradient kernel."""
+
+    @staticmethod
+    def forward(ctx, grad, x, kernel, params):
+        ctx.save_for_backward(grad, x, kernel)
+        ctx.params = params
+        mask = [True, False, False]
+        return _convolution_backward(grad, x, kernel, params, mask)[0]
+
+    @staticmethod
+    def backward(ctx, upstream):
+        grad, x, kernel = ctx.saved_tensors
+        stride, padding, dilation, groups = ctx.params
+        grad_grad = kernel_grad = None
+        if ctx.needs_input_grad[0]:
+            grad_grad = F.conv2d(
+                upstream, kernel, None, stride, padding, dilation, groups
+            )
+        if ctx.needs_input_grad[2]:
+            # <upstream, conv_transpose(grad, kernel)> is
+            # <conv(upstream, kernel), grad>: a kernel gradient.
+            mask = [False, True, False]
+            kernel_grad = _convolution_backward(
+                grad, upstream, kernel.detach(), ctx.params, mask
+            )[1]
+        return grad_grad, None, kernel_grad, None
 
 
 def conv_transpose(inputs, kernel, options):
