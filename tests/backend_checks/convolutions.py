@@ -4,8 +4,9 @@ For several layer configurations, with the same weights and inputs: the
 largest relative difference of the outputs, of the gradients w.r.t. the
 inputs, kernel and bias, and of a second-order gradient (of the squared
 norm of the input gradient w.r.t. the kernel, as a gradient penalty
-takes it). On JAX also how many input-dilated convolutions the programs
-of the first- and second-order gradients hold (the ones whose kernel
+takes it; on PyTorch also through `backend.value_and_input_grad`). On
+JAX also how many input-dilated convolutions the programs of the first-
+and second-order gradients hold (the ones whose kernel
 gradient XLA's CPU backend computes slowly).
 """
 
@@ -82,17 +83,29 @@ def jax_gradients(layer, x, cotangent):
 
 
 def torch_gradients(layer, x, cotangent):
-    """Output, first- and second-order gradients (no counts)."""
+    """Output, first- and second-order gradients (no counts); the
+    second-order one also as a penalty takes it, through
+    `backend.value_and_input_grad` (where the zoo's convolutions record
+    only their input gradient)."""
     import torch
 
-    x = torch.tensor(x, requires_grad=True)
+    from keras_genimg.models import backend
+
+    def score(x):
+        return torch.sum(layer(x).float() * torch.tensor(cotangent)), None
+
     values = [v.value for v in layer.trainable_variables]
+    (_, penalty_x_grad) = backend.value_and_input_grad(
+        score, torch.tensor(x), second_order=True
+    )
+    (penalty,) = torch.autograd.grad(torch.sum(penalty_x_grad**2), values[0])
+    x = torch.tensor(x, requires_grad=True)
     y = layer(x)
     loss = torch.sum(y.float() * torch.tensor(cotangent))
     x_grad, *grads = torch.autograd.grad(loss, [x, *values], create_graph=True)
     (second,) = torch.autograd.grad(torch.sum(x_grad**2), values[0])
-    as_numpy = [t.detach().float().numpy() for t in (y, x_grad, *grads, second)]
-    return as_numpy, None
+    outputs = (y, x_grad, *grads, penalty, second)
+    return [t.detach().float().numpy() for t in outputs], None
 
 
 def compare(name, config):

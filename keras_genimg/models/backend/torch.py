@@ -279,6 +279,8 @@ class _SecondOrderConv2d(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad):
+        if not ctx.needs_input_grad[0]:
+            return None, None, None
         x, kernel = ctx.saved_tensors
         x_grad = _ConvInputGradient.apply(grad, x.detach(), kernel, ctx.params)
         return x_grad, None, None
