@@ -75,9 +75,16 @@ def leaky_relu(x, negative_slope):
     differentiable w.r.t. the incoming gradient only (no backward pass on
     zeros). Elsewhere torch's own: a custom autograd function costs time
     in Python at every call."""
-    if in_second_order_forward() and not torch.compiler.is_compiling():
+    if _second_order_eager():
         return _LeakyReLU.apply(x, negative_slope)
     return F.leaky_relu(x, negative_slope)
+
+
+def _second_order_eager():
+    """Whether the leaky ReLU and convolutions take their second-order
+    forms: in a `second_order` forward pass, and eagerly (under
+    `torch.compile` torch's own ops are traced as they are)."""
+    return in_second_order_forward() and not torch.compiler.is_compiling()
 
 
 class _LeakyReLU(torch.autograd.Function):
@@ -240,17 +247,12 @@ def conv(inputs, kernel, options):
     kernel = kernel.permute(3, 2, 0, 1).contiguous(
         memory_format=torch.channels_last
     )
-    if in_second_order_forward() and not torch.compiler.is_compiling():
-        convolve = _second_order_conv2d
+    if _second_order_eager():
+        params = (strides, _pair(padding), dilation, groups)
+        y = _SecondOrderConv2d.apply(x, kernel, params)
     else:
-        convolve = F.conv2d
-    y = convolve(x, kernel, None, strides, padding, dilation, groups)
+        y = F.conv2d(x, kernel, None, strides, padding, dilation, groups)
     return y.permute(0, 2, 3, 1)
-
-
-def _second_order_conv2d(x, kernel, bias, stride, padding, dilation, groups):
-    params = (stride, _pair(padding), dilation, groups)
-    return _SecondOrderConv2d.apply(x, kernel, params)
 
 
 def _pair(padding):
