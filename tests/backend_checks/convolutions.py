@@ -6,10 +6,8 @@ inputs, kernel and bias, and of a second-order gradient (of the squared
 norm of the input gradient w.r.t. the kernel, as a gradient penalty
 takes it; on PyTorch also through `backend.value_and_input_grad`). On
 JAX also how many input-dilated convolutions the programs of the first-
-and second-order gradients hold (the ones whose kernel gradient XLA's
-CPU backend computes slowly), and how many convolutions of the first-order
-one give the kernel gradient (more than one where it is summed over
-chunks of the batch).
+and second-order gradients hold (the ones whose kernel
+gradient XLA's CPU backend computes slowly).
 """
 
 import keras
@@ -39,18 +37,7 @@ CONFIGS = {
     # A kernel smaller than the stride leaves gaps between its outputs.
     "transpose_small_kernel": dict(filters=4, kernel_size=1, strides=2,
                                    padding="same"),
-    # Large enough that JAX sums the kernel gradient over chunks of the
-    # batch (16 or more images, 14x14 positions, 32 channels; see
-    # `INPUT_SHAPES`): 18 images in chunks of 4, 4, 4, 4 and 2.
-    "conv_chunked": dict(filters=32, kernel_size=3, padding="same"),
-    "transpose_chunked": dict(filters=4, kernel_size=3, strides=2,
-                              padding="same"),
 }  # fmt: skip
-# The input batch of each configuration, `(3, 6, 6, 7)` where not named.
-INPUT_SHAPES = {
-    "conv_chunked": (18, 14, 14, 3),
-    "transpose_chunked": (16, 14, 14, 32),
-}
 
 
 def relative_difference(a, b):
@@ -58,31 +45,16 @@ def relative_difference(a, b):
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-30))
 
 
-def convolutions(function, *args, nested=False):
-    """The convolutions in `function`'s program (and its nested ones)."""
+def input_dilated_convolutions(function, *args):
     import jax
 
-    def equations(program):
-        for eqn in program.eqns:
-            yield eqn
-            if not nested:
-                continue
-            for param in eqn.params.values():
-                for value in param if isinstance(param, tuple) else [param]:
-                    inner = getattr(value, "jaxpr", value)
-                    if hasattr(inner, "eqns"):
-                        yield from equations(inner)
-
     program = jax.make_jaxpr(function)(*args).jaxpr
-    return [
-        eqn
-        for eqn in equations(program)
+    return sum(
+        1
+        for eqn in program.eqns
         if eqn.primitive.name == "conv_general_dilated"
-    ]
-
-
-def input_dilated(found):
-    return sum(1 for eqn in found if max(eqn.params["lhs_dilation"]) > 1)
+        and max(eqn.params["lhs_dilation"]) > 1
+    )
 
 
 def jax_gradients(layer, x, cotangent):
@@ -103,19 +75,10 @@ def jax_gradients(layer, x, cotangent):
     y, _ = layer.stateless_call(values, [], x)
     grads, x_grad = jax.grad(loss, argnums=(0, 1))(values, x)
     second = jax.grad(penalty)(values)[0]
-    kernel_dims = sorted(values[0].shape)
-    counts = {
-        "input_dilated": [
-            input_dilated(convolutions(jax.grad(loss), values, x)),
-            input_dilated(convolutions(jax.grad(penalty), values)),
-        ],
-        # Those that give (a part of) the kernel gradient, in some layout.
-        "kernel_gradient": sum(
-            1
-            for eqn in convolutions(jax.grad(loss), values, x, nested=True)
-            if sorted(eqn.outvars[0].aval.shape) == kernel_dims
-        ),
-    }
+    counts = [
+        input_dilated_convolutions(jax.grad(loss), values, x),
+        input_dilated_convolutions(jax.grad(penalty), values),
+    ]
     return [y, x_grad, *grads, second], counts
 
 
@@ -150,8 +113,7 @@ def compare(name, config):
         keras.backend.backend()
     ]
     rng = np.random.default_rng(0)
-    x = rng.normal(size=INPUT_SHAPES.get(name, (3, 6, 6, 7)))
-    x = x.astype("float32")
+    x = rng.normal(size=(3, 6, 6, 7)).astype("float32")
     ours, theirs = (
         (Conv2D, keras.layers.Conv2D)
         if name.startswith("conv_")
@@ -172,10 +134,40 @@ def compare(name, config):
         "differences": [relative_difference(a, b)
                         for a, b in zip(ours_values, theirs_values)],
         "second_order_scale": float(np.max(np.abs(theirs_values[-1]))),
-        "counts": {"ours": ours_counts, "keras": theirs_counts},
+        "input_dilated": {"ours": ours_counts, "keras": theirs_counts},
     }  # fmt: skip
 
 
 def report():
     """`compare` for every configuration, by name."""
     return {name: compare(name, config) for name, config in CONFIGS.items()}
+
+
+def xla_convolutions():
+    """On JAX: whether XLA runs the zoo's convolutions itself on the CPU.
+
+    The flag `keras_genimg` adds to `XLA_FLAGS`, and how many YNNPACK
+    fusions the compiled first-order gradient of a `Conv2D` holds.
+    """
+    import os
+
+    import jax
+
+    from keras_genimg.models.backend import xla_flags
+
+    layer = Conv2D(32, 3, padding="same")
+    x = np.zeros((8, 14, 14, 32), "float32")
+    layer.build(x.shape)
+
+    def loss(x, kernel):
+        return (layer.convolution_op(x, kernel) ** 2).sum()
+
+    gradient = jax.jit(jax.grad(loss, argnums=(0, 1)))
+    program = gradient.lower(x, layer.kernel.value).compile().as_text()
+    return {
+        "jaxlib": xla_flags.jaxlib_version(),
+        "flag_set": xla_flags.CPU_CONVOLUTIONS_FLAG
+        in os.environ.get("XLA_FLAGS", "").split(),
+        "convolutions": program.count("convolution("),
+        "ynn_fusions": program.count("ynn_fusion"),
+    }

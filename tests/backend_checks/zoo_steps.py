@@ -528,6 +528,8 @@ def main(argv=None):
         from tests.backend_checks import convolutions
 
         fits["convolutions"] = convolutions.report()
+        if backend == "jax":
+            fits["xla_convolutions"] = convolutions.xla_convolutions()
     if backend == "torch" and "convolutions" in checks:
         from tests.backend_checks import torch_kernels
 

@@ -367,23 +367,28 @@ def test_fast_convolutions_equal_keras_layers_on_jax(results):
     # The zoo's Conv2D and Conv2DTranspose take their kernel gradients on
     # JAX through a strided convolution: the same values as Keras' layers
     # (first and second order), with fewer input-dilated convolutions.
-    # Where the batch and the output are large, the kernel gradient is a
-    # sum over chunks of 4 images: 5 convolutions for a batch of 18.
     report = fit_report(results, "jax", "convolutions")
     assert len(report) == len(CONVOLUTION_CONFIGS)
     for name, result in report.items():
         assert max(result["differences"]) < 1e-5, (name, result)
         assert result["second_order_scale"] > 0.1, (name, result)
-        ours, theirs = result["counts"]["ours"], result["counts"]["keras"]
-        dilated = ours["input_dilated"], theirs["input_dilated"]
-        strided = CONVOLUTION_CONFIGS[name].get("strides", 1) > 1
-        if name.startswith("conv_") and not strided:
-            assert dilated == ([0, 0], [0, 0]), name
+        counts = result["input_dilated"]
+        if name.endswith("stride_1"):
+            assert counts == {"ours": [0, 0], "keras": [0, 0]}, name
         else:
-            assert sum(dilated[0]) < sum(dilated[1]), (name, dilated)
-        chunks = {"conv_chunked": 5, "transpose_chunked": 4}.get(name, 1)
-        assert ours["kernel_gradient"] == chunks, (name, result["counts"])
-        assert theirs["kernel_gradient"] == 1, (name, result["counts"])
+            assert sum(counts["ours"]) < sum(counts["keras"]), (name, counts)
+
+
+def test_convolutions_run_on_xla_own_code_on_jax_cpu(results):
+    # Importing keras_genimg takes CPU convolutions off YNNPACK, which ran
+    # the zoo's two to four times slower. On a jaxlib it was not measured
+    # on, it leaves XLA_FLAGS alone and this fails: measure that jaxlib
+    # (`benchmarks/backend_throughput.py`), then add it to
+    # `xla_flags.MEASURED_JAXLIB`.
+    report = fit_report(results, "jax", "xla_convolutions")
+    assert report["flag_set"], report
+    assert report["convolutions"] >= 1, report
+    assert report["ynn_fusions"] == 0, report
 
 
 def test_direct_convolutions_equal_keras_layers_on_torch(results):

@@ -56,6 +56,7 @@ from keras_genimg.utils import atomic, precision
         importlib.import_module("keras_genimg.data.mix"),
         importlib.import_module("keras_genimg.models.backend.tensorflow"),
         importlib.import_module("keras_genimg.models.backend.direct_calls"),
+        importlib.import_module("keras_genimg.models.backend.xla_flags"),
         convolutions,
         diff_augment,
         spectral_normalization,

@@ -8,15 +8,26 @@ updates, BatchNorm statistics and seed draws read and write that scope,
 and the step returns what they wrote. The gradient helpers run their
 function in a nested scope holding the variables to differentiate as
 tracers, and copy what the function wrote back to the step's scope.
+
+On the CPU, importing this module takes XLA's convolutions off YNNPACK
+(see `xla_flags`).
 """
 
 import functools
-import math
+import os
 
 import jax
 import keras
 
+from keras_genimg.models.backend import xla_flags
 from keras_genimg.models.backend.second_order import values
+
+# Importing JAX does not start its CPU backend; the first computation does.
+_FLAGS = xla_flags.with_xla_convolutions(
+    os.environ.get("XLA_FLAGS", ""), xla_flags.jaxlib_version()
+)
+if _FLAGS:
+    os.environ["XLA_FLAGS"] = _FLAGS
 
 # The scopes of the step running now, innermost last, each with the
 # variables it maps: a nested scope must map them all, so that no read
@@ -262,7 +273,7 @@ def conv_transpose(inputs, kernel, options):
         return keras.ops.conv_transpose(x, k, **options)
 
     def strided(y, k):  # the convolution `transposed` is the adjoint of
-        zeros = jax.numpy.zeros((y.shape[0], *inputs.shape[1:]), inputs.dtype)
+        zeros = jax.numpy.zeros(inputs.shape, inputs.dtype)
         _, pullback = jax.vjp(lambda x: transposed(x, k), zeros)
         return pullback(y)[0]
 
@@ -300,10 +311,11 @@ def _conv_backward(options, residuals, output_grad):
     def strided(x, k):
         return keras.ops.conv(x, k, **dict(options))
 
+    _, kernel_pullback = jax.vjp(lambda k: strided(inputs, k), kernel)
     inputs_grad = _adjoint(
         output_grad, kernel, strided, (inputs.shape, inputs.dtype)
     )
-    return inputs_grad, _kernel_grad(strided, inputs, kernel, output_grad)
+    return inputs_grad, kernel_pullback(output_grad)[0]
 
 
 conv.defvjp(_conv_forward, _conv_backward)
@@ -327,51 +339,8 @@ def _adjoint_forward(y, kernel, strided, x_spec):
 def _adjoint_backward(strided, x_spec, residuals, grad):
     y, kernel = residuals
     # <grad, A_k^T(y)> = <A_k(grad), y>: both gradients through A_k.
-    return strided(grad, kernel), _kernel_grad(strided, grad, kernel, y)
+    adjoint, kernel_pullback = jax.vjp(lambda k: strided(grad, k), kernel)
+    return adjoint, kernel_pullback(y)[0]
 
 
 _adjoint.defvjp(_adjoint_forward, _adjoint_backward)
-
-
-# On the CPU, XLA's kernel gradient of a convolution slows down as the
-# batch grows. For a 64x28x28x32 -> 32 stride-1 3x3 convolution it
-# takes 28 ms in one piece and 10 ms as a sum over chunks of 4 images
-# (a 1x1 convolution to 64 channels: 22 against 4 ms). In one piece it
-# is as fast or faster for small batches, for outputs of fewer than
-# 14x14 positions (the GANs' deeper strided convolutions) and for
-# outputs of few channels (an image's). A `lax.scan` over the chunks
-# runs ten times slower than the chunks written out.
-_IMAGES_PER_CHUNK = 4
-_MIN_CHUNKS = 4
-_MIN_POSITIONS_TO_CHUNK = 14 * 14
-_MIN_CHANNELS_TO_CHUNK = 32
-
-
-def _kernel_grad(strided, inputs, kernel, output_grad):
-    """The gradient of `sum(output_grad * strided(inputs, k))` at `kernel`.
-
-    `strided(x, k)` is a convolution, linear in `k`, whose kernel has
-    its output channels last; it takes batches of any size.
-    """
-
-    def of_chunk(x, dy):
-        return jax.linear_transpose(lambda k: strided(x, k), kernel)(dy)[0]
-
-    batch, channels = output_grad.shape[0], kernel.shape[-1]
-    positions = math.prod(output_grad.shape[1:]) // channels
-    if (
-        jax.default_backend() != "cpu"
-        or batch < _MIN_CHUNKS * _IMAGES_PER_CHUNK
-        or positions < _MIN_POSITIONS_TO_CHUNK
-        or channels < _MIN_CHANNELS_TO_CHUNK
-    ):
-        return of_chunk(inputs, output_grad)
-    step = _IMAGES_PER_CHUNK
-    chunks = [
-        of_chunk(inputs[i : i + step], output_grad[i : i + step])
-        for i in range(0, batch, step)
-    ]
-    total = functools.reduce(
-        jax.numpy.add, [chunk.astype("float32") for chunk in chunks]
-    )
-    return total.astype(kernel.dtype)
