@@ -77,6 +77,7 @@ def diff_augment(images, policy, seed_generator):
     >>> float(ops.mean(out)) < 1.0  # some pixels cut out or shifted in
     True
     """
+    images = ops.convert_to_tensor(images)
     for name in policy.split(","):
         images = _TRANSFORM_FUNCTIONS[name](images, seed_generator)
     return images
