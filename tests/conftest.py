@@ -1,10 +1,41 @@
-"""Shared fixtures."""
+"""Shared fixtures, and the Keras backend of the tests in this process."""
 
-from pathlib import Path
+import os
 
-import pytest
+# The tests in this process run on TensorFlow, the backend that exports
+# and serves; `tests/backends` trains every model on JAX, TensorFlow and
+# PyTorch, each in processes of its own. Keras fixes its backend when it
+# is first imported, so this comes first: a KERAS_BACKEND in the shell
+# (or a backend in ~/.keras/keras.json) would run TensorFlow's tests on
+# another backend.
+SET_ASIDE_BACKEND = os.environ.get("KERAS_BACKEND")
+os.environ["KERAS_BACKEND"] = "tensorflow"
 
-from tests import model_checks
+from pathlib import Path  # noqa: E402
+
+import keras  # noqa: E402
+import pytest  # noqa: E402
+
+from tests import model_checks  # noqa: E402
+
+if keras.backend.backend() != "tensorflow":
+    raise pytest.UsageError(
+        f"Keras was imported on {keras.backend.backend()} before "
+        "tests/conftest.py could choose TensorFlow; run the tests with "
+        "`python -m pytest` and no plugin that imports Keras."
+    )
+
+
+def pytest_report_header(config):
+    """Says which backend the tests in this process run on."""
+    header = (
+        "keras backend: tensorflow in this process; tests/backends runs "
+        "jax, tensorflow and torch in processes of their own"
+    )
+    if SET_ASIDE_BACKEND not in (None, "tensorflow"):
+        header += f" (KERAS_BACKEND={SET_ASIDE_BACKEND} set aside)"
+    return header
+
 
 # The real MNIST test split, in a `shared/` folder beside the repository
 # when one is there. Tests that use it skip without it.
