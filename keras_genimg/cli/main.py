@@ -109,6 +109,15 @@ def main(argv=None):
         # start the backend).
         if "--backend-logs" not in sys.argv[1:]:
             hide_native_stderr()
+    args_given = sys.argv[1:] if argv is None else list(argv)
+    if not _names_a_backend(args_given) and _running_backend() not in BACKENDS:
+        # Parsing reads the model registry, which cannot load here.
+        sys.stderr.write(
+            f"genimg: error: Keras is set to its {_running_backend()!r} "
+            "backend (KERAS_BACKEND or ~/.keras/keras.json); genimg runs on "
+            "jax, tensorflow or torch: pass --backend or set KERAS_BACKEND\n"
+        )
+        sys.exit(2)
     parser = build_parser()
     args = parser.parse_args(argv)
     backend = getattr(args, "backend", None)
@@ -173,6 +182,17 @@ def hide_native_stderr():
     os.dup2(null, 2)
     os.close(null)
     sys.stderr = os.fdopen(terminal, "w", buffering=1)
+
+
+def _names_a_backend(argv):
+    """Whether `argv` asks for a backend (`--backend X`, or a command that
+    runs on TensorFlow), or only for help or the version, which need none
+    (and answer without importing Keras)."""
+    asked = ("--backend", "--version", "--help", "-h")
+    if any(arg in asked or arg.startswith("--backend=") for arg in argv):
+        return True
+    commands = [arg for arg in argv if not arg.startswith("-")]
+    return bool(commands) and commands[0] in TENSORFLOW_COMMANDS
 
 
 def _running_backend():

@@ -208,3 +208,25 @@ def test_jit_compile_is_left_to_keras_unless_asked():
     assert parser.parse_args(["train", "vae", "--jit-compile"]).jit_compile
     no_jit = parser.parse_args(["train", "vae", "--no-jit-compile"])
     assert no_jit.jit_compile is False
+
+
+@pytest.mark.skipif(not shutil.which("genimg"), reason="genimg not installed")
+def test_a_backend_the_zoo_does_not_run_on_is_one_line():
+    genimg = shutil.which("genimg")
+    env = {**os.environ, "KERAS_BACKEND": "numpy"}
+
+    def run(*argv):
+        return subprocess.run([genimg, *argv], env=env, capture_output=True,
+                              text=True, timeout=120)  # fmt: skip
+
+    for argv in (["info"], ["train", "dcgan", "--epochs", "1"]):
+        result = run(*argv)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.splitlines() == [
+            "genimg: error: Keras is set to its 'numpy' backend "
+            "(KERAS_BACKEND or ~/.keras/keras.json); genimg runs on jax, "
+            "tensorflow or torch: pass --backend or set KERAS_BACKEND"
+        ]
+    # Help needs no backend.
+    result = run("train", "--help")
+    assert result.returncode == 0 and "--latent-dim" in result.stdout
