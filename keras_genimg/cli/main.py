@@ -11,6 +11,13 @@ from keras_genimg.cli.backend_process import run_on_backend
 from keras_genimg.cli.errors import CommandError
 
 BACKENDS = ("jax", "tensorflow", "torch")
+# How to install the package a backend needs (README, "Backends").
+BACKEND_INSTALLS = {
+    "jax": "pip install -e '.[jax]'",
+    "jaxlib": "pip install -e '.[jax]'",
+    "torch": "pip install -e '.[torch]'",
+    "tensorflow": "pip install -e .",
+}
 # Commands that write SavedModels, which takes Keras' TensorFlow backend:
 # they run on it whatever backend was asked for (a `.keras` file opens on
 # every backend).
@@ -196,8 +203,20 @@ def _names_a_backend(argv):
 
 
 def _running_backend():
-    import keras
-
+    """Keras' backend; exits with one line where its package is missing."""
+    try:
+        import keras
+    except ModuleNotFoundError as err:
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+        install = BACKEND_INSTALLS.get(err.name)
+        if install is None:
+            raise
+        sys.stderr.write(
+            f"genimg: error: Keras' {backend} backend needs the {err.name} "
+            f"package, which is not installed ({install} in the checkout; "
+            "see the README's Backends section)\n"
+        )
+        sys.exit(2)
     return keras.backend.backend()
 
 

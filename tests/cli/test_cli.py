@@ -230,3 +230,25 @@ def test_a_backend_the_zoo_does_not_run_on_is_one_line():
     # Help needs no backend.
     result = run("train", "--help")
     assert result.returncode == 0 and "--latent-dim" in result.stdout
+
+
+@pytest.mark.skipif(not shutil.which("genimg"), reason="genimg not installed")
+def test_a_backend_whose_package_is_missing_is_one_line(tmp_path):
+    # A torch that fails to import as a missing one does, first on the path.
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n"
+    )
+    paths = [str(tmp_path), os.environ.get("PYTHONPATH")]
+    path = os.pathsep.join(filter(None, paths))
+    result = subprocess.run(
+        [shutil.which("genimg"), "--backend", "torch", "info"],
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        "genimg: error: Keras' torch backend needs the torch package, which "
+        "is not installed (pip install -e '.[torch]' in the checkout; see "
+        "the README's Backends section)"
+    ]
