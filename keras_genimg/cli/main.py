@@ -11,12 +11,13 @@ from keras_genimg.cli.backend_process import run_on_backend
 from keras_genimg.cli.errors import CommandError
 
 BACKENDS = ("jax", "tensorflow", "torch")
-# How to install the package a backend needs (README, "Backends").
-BACKEND_INSTALLS = {
-    "jax": "pip install -e '.[jax]'",
-    "jaxlib": "pip install -e '.[jax]'",
-    "torch": "pip install -e '.[torch]'",
-    "tensorflow": "pip install -e .",
+# The package each backend needs: (backend, how to install it; README,
+# "Backends").
+BACKEND_PACKAGES = {
+    "jax": ("jax", "pip install -e '.[jax]'"),
+    "jaxlib": ("jax", "pip install -e '.[jax]'"),
+    "torch": ("torch", "pip install -e '.[torch]'"),
+    "tensorflow": ("tensorflow", "pip install -e ."),
 }
 # Commands that write SavedModels, which takes Keras' TensorFlow backend:
 # they run on it whatever backend was asked for (a `.keras` file opens on
@@ -207,10 +208,9 @@ def _running_backend():
     try:
         import keras
     except ModuleNotFoundError as err:
-        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-        install = BACKEND_INSTALLS.get(err.name)
-        if install is None:
+        if err.name not in BACKEND_PACKAGES:
             raise
+        backend, install = BACKEND_PACKAGES[err.name]
         sys.stderr.write(
             f"genimg: error: Keras' {backend} backend needs the {err.name} "
             f"package, which is not installed ({install} in the checkout; "
