@@ -118,10 +118,11 @@ def main(argv=None):
         if "--backend-logs" not in sys.argv[1:]:
             hide_native_stderr()
     args_given = sys.argv[1:] if argv is None else list(argv)
-    if not _names_a_backend(args_given) and _running_backend() not in BACKENDS:
+    running = None if _names_a_backend(args_given) else _running_backend()
+    if running is not None and running not in BACKENDS:
         # Parsing reads the model registry, which cannot load here.
         sys.stderr.write(
-            f"genimg: error: Keras is set to its {_running_backend()!r} "
+            f"genimg: error: Keras is set to its {running!r} "
             "backend (KERAS_BACKEND or ~/.keras/keras.json); genimg runs on "
             "jax, tensorflow or torch: pass --backend or set KERAS_BACKEND\n"
         )
@@ -135,9 +136,7 @@ def main(argv=None):
         # Keras chose its backend when this process imported it: run the
         # command again in a process that starts on the backend asked for.
         try:
-            status = run_on_backend(
-                backend, sys.argv[1:] if argv is None else argv
-            )
+            status = run_on_backend(backend, args_given)
         except KeyboardInterrupt as interrupt:
             _exit_interrupted(parser, args, interrupt)
         if status:
