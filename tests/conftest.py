@@ -7,9 +7,12 @@ import os
 # PyTorch, each in processes of its own. Keras fixes its backend when it
 # is first imported, so this comes first: a KERAS_BACKEND in the shell
 # (or a backend in ~/.keras/keras.json) would run TensorFlow's tests on
-# another backend.
+# another backend. KERAS_GENIMG_TEST_BACKEND picks another backend for
+# the test files written for every backend (e.g. tests/models/
+# test_wgan_gp.py).
 SET_ASIDE_BACKEND = os.environ.get("KERAS_BACKEND")
-os.environ["KERAS_BACKEND"] = "tensorflow"
+TEST_BACKEND = os.environ.get("KERAS_GENIMG_TEST_BACKEND", "tensorflow")
+os.environ["KERAS_BACKEND"] = TEST_BACKEND
 
 from pathlib import Path  # noqa: E402
 
@@ -18,10 +21,10 @@ import pytest  # noqa: E402
 
 from tests import model_checks  # noqa: E402
 
-if keras.backend.backend() != "tensorflow":
+if keras.backend.backend() != TEST_BACKEND:
     raise pytest.UsageError(
         f"Keras was imported on {keras.backend.backend()} before "
-        "tests/conftest.py could choose TensorFlow; run the tests with "
+        f"tests/conftest.py could choose {TEST_BACKEND}; run the tests with "
         "`python -m pytest` and no plugin that imports Keras."
     )
 
@@ -29,10 +32,10 @@ if keras.backend.backend() != "tensorflow":
 def pytest_report_header(config):
     """Says which backend the tests in this process run on."""
     header = (
-        "keras backend: tensorflow in this process; tests/backends runs "
+        f"keras backend: {TEST_BACKEND} in this process; tests/backends runs "
         "jax, tensorflow and torch in processes of their own"
     )
-    if SET_ASIDE_BACKEND not in (None, "tensorflow"):
+    if SET_ASIDE_BACKEND not in (None, TEST_BACKEND):
         header += f" (KERAS_BACKEND={SET_ASIDE_BACKEND} set aside)"
     return header
 
