@@ -29,12 +29,10 @@ def knn_radii(features, k=DEFAULT_NEIGHBOURS, block_size=BLOCK_SIZE):
             f"feature vectors, got {k}."
         )
     radii = np.empty(len(features))
-    for start in range(0, len(features), block_size):
-        block = _squared_distances(
-            features[start : start + block_size], features
-        )
+    for start, block in _squared_distances(features, features, block_size):
         # Index 0 of each sorted row is the row's distance to itself.
-        radii[start : start + block_size] = np.partition(block, k, axis=1)[:, k]
+        block.partition(k, axis=1)
+        radii[start : start + len(block)] = block[:, k]
     return radii
 
 
@@ -68,11 +66,8 @@ def manifold_membership(
         )
     radii = knn_radii(manifold, k, block_size)
     inside = np.empty(len(queries), dtype=bool)
-    for start in range(0, len(queries), block_size):
-        block = _squared_distances(
-            queries[start : start + block_size], manifold
-        )
-        inside[start : start + block_size] = np.any(block <= radii, axis=1)
+    for start, block in _squared_distances(queries, manifold, block_size):
+        inside[start : start + len(block)] = np.any(block <= radii, axis=1)
     return inside
 
 
@@ -110,14 +105,29 @@ def precision_recall(
     return float(precision), float(recall)
 
 
-def _squared_distances(a, b):
-    """Squared Euclidean distances `(len(a), len(b))`, never negative."""
-    squared = (
-        np.sum(a * a, axis=1)[:, None]
-        + np.sum(b * b, axis=1)[None, :]
-        - 2.0 * (a @ b.T)
-    )
-    return np.maximum(squared, 0.0)
+def _squared_distances(queries, points, block_size):
+    """Yields `(start, block)`: the squared Euclidean distances, never
+    negative, from `block_size` rows of `queries` from `start` on to every
+    row of `points`, `(rows, len(points))`.
+
+    The blocks are computed in two buffers allocated once: each block is
+    overwritten by the next. Fresh arrays of this size (80 MB for 1,024
+    rows against 10,000 points) are fresh pages from the system every
+    time, which took as much time again as the arithmetic.
+    """
+    query_norms = np.sum(queries * queries, axis=1)[:, None]
+    point_norms = np.sum(points * points, axis=1)[None, :]
+    rows = min(block_size, len(queries))
+    distances = np.empty((rows, len(points)))
+    products = np.empty((rows, len(points)))
+    for start in range(0, len(queries), block_size):
+        block = queries[start : start + block_size]
+        out, product = distances[: len(block)], products[: len(block)]
+        np.add(query_norms[start : start + len(block)], point_norms, out=out)
+        np.matmul(block, points.T, out=product)
+        product *= 2.0
+        np.subtract(out, product, out=out)
+        yield start, np.maximum(out, 0.0, out=out)
 
 
 def _as_features(value):
