@@ -45,16 +45,9 @@ def backend_env(backend, cache, base=None):
     compiling (LLVM unoptimized: the checks' steps are tiny, and the
     compiler took two thirds of their time).
     """
-    # One thread each: the processes run beside each other and the rest
-    # of the suite, on small models that gain little from more.
-    env = dict(
-        base or os.environ,
-        KERAS_BACKEND=backend,
-        TF_CPP_MIN_LOG_LEVEL="3",
-        OMP_NUM_THREADS="1",
-        TF_NUM_INTRAOP_THREADS="1",
-        TF_NUM_INTEROP_THREADS="1",
-    )
+    # `run_niced` gives them one thread each.
+    env = dict(base or os.environ, KERAS_BACKEND=backend,
+               TF_CPP_MIN_LOG_LEVEL="3")  # fmt: skip
     if backend == "jax":
         env.update(
             XLA_FLAGS="--xla_force_host_platform_device_count=2 "
