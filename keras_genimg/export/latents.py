@@ -6,6 +6,8 @@ for good. `latents_from_seeds` and `generate_from_seeds` compute the same
 vectors and images in Python, for the Keras model.
 """
 
+import collections
+
 import numpy as np
 import tensorflow as tf
 
@@ -91,7 +93,35 @@ def latents_from_seeds(seeds, latent_dim, prior=None):
     ((3, 8), True, False)
     """
     seeds = tf.constant(check_seeds(seeds))
-    return stateless_latents(seeds, int(latent_dim), prior).numpy()
+    return _compiled_latents(int(latent_dim), prior)(seeds).numpy()
+
+
+# The graphs of `_compiled_latents`, the most recently used last.
+_COMPILED = collections.OrderedDict()
+_MAX_COMPILED = 8
+
+
+def _compiled_latents(latent_dim, prior):
+    """`stateless_latents` for this latent size and prior as one graph,
+    traced once. Run eagerly, its `map_fn` dispatches its ops seed by seed:
+    0.4 s for 500 seeds against 6 ms, and the same vectors."""
+    arrays = () if prior is None else tuple(np.asarray(p) for p in prior)
+    key = (
+        latent_dim,
+        tuple((a.dtype.str, a.shape, a.tobytes()) for a in arrays),
+    )
+    compiled = _COMPILED.pop(key, None)
+    if compiled is None:
+        # A closure: the prior goes in as constants, as in an export.
+        compiled = tf.function(
+            lambda seeds: stateless_latents(seeds, latent_dim, prior),
+            input_signature=[tf.TensorSpec([None], tf.int32)],
+            autograph=False,
+        )
+    _COMPILED[key] = compiled
+    if len(_COMPILED) > _MAX_COMPILED:
+        _COMPILED.popitem(last=False)
+    return compiled
 
 
 def generate_from_seeds(model, seeds, labels=None):

@@ -23,6 +23,7 @@ from keras_genimg.export import (
     versions,
     warmup,
 )
+from keras_genimg.export.latents import stateless_latents
 from keras_genimg.export.model_info import model_info
 from keras_genimg.export.verify import serving_rule_errors
 from keras_genimg.serving import signature_table as tables
@@ -134,6 +135,30 @@ def test_seeds_give_the_same_latents_and_images_everywhere(exported):
         latents_from_seeds([2**31], zoo.LATENT_DIM)
     with pytest.raises(ValueError, match="1-D"):
         latents_from_seeds([[1, 2]], zoo.LATENT_DIM)
+
+
+def test_latents_from_seeds_draw_what_the_ops_draw_for_each_prior():
+    # Drawn in one traced graph per latent size and prior, as an export
+    # draws them: the same vectors as the ops run eagerly, and no graph of
+    # one prior serves another of the same shapes.
+    seeds = tf.constant([3, 9, 3], "int32")
+    rng = np.random.default_rng(0)
+    priors = [None] + [
+        (
+            np.array([0.25, 0.75]),  # float64, as numpy fits give them
+            rng.normal(size=(2, 4)),
+            rng.normal(size=(2, 4, 4)),
+        )
+        for _ in range(2)
+    ]
+    drawn = []
+    for prior in priors * 2:
+        z = latents_from_seeds(seeds.numpy(), 4, prior)
+        eager = stateless_latents(seeds, 4, prior).numpy()
+        np.testing.assert_array_equal(z, eager)
+        drawn.append(z)
+    assert not np.allclose(drawn[1], drawn[2])
+    np.testing.assert_array_equal(drawn[0], drawn[3])
 
 
 def test_a_vae_s_sample_signature_draws_from_its_fitted_prior(exported):
