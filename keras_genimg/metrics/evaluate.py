@@ -116,7 +116,12 @@ def compute_metrics(
     if "precision" in metrics:
         result["precision"] = float(
             np.mean(
-                manifold_membership(real.features, fake.features, neighbours)
+                manifold_membership(
+                    real.features,
+                    fake.features,
+                    neighbours,
+                    radii=reference.knn_radii(neighbours),
+                )
             )
         )
     if "recall" in metrics:

@@ -37,7 +37,7 @@ def knn_radii(features, k=DEFAULT_NEIGHBOURS, block_size=BLOCK_SIZE):
 
 
 def manifold_membership(
-    manifold, queries, k=DEFAULT_NEIGHBOURS, block_size=BLOCK_SIZE
+    manifold, queries, k=DEFAULT_NEIGHBOURS, block_size=BLOCK_SIZE, radii=None
 ):
     """Whether each query lies in the k-NN manifold of another set.
 
@@ -50,6 +50,8 @@ def manifold_membership(
         queries: array `(M, D)`. The points to test.
         k: int. Neighbour that sets each ball's radius. Defaults to 3.
         block_size: int. Queries compared at once.
+        radii: float64 array `(N,)` or None. `knn_radii(manifold, k)`,
+            when already computed (e.g. `Reference.knn_radii`).
 
     Returns:
         A bool array `(M,)`.
@@ -64,7 +66,13 @@ def manifold_membership(
         raise ValueError(
             f"Feature sizes differ: {manifold.shape[1]} and {queries.shape[1]}."
         )
-    radii = knn_radii(manifold, k, block_size)
+    if radii is None:
+        radii = knn_radii(manifold, k, block_size)
+    elif np.shape(radii) != (len(manifold),):
+        raise ValueError(
+            f"`radii` must have shape ({len(manifold)},), one per manifold "
+            f"row. Received shape {np.shape(radii)}."
+        )
     inside = np.empty(len(queries), dtype=bool)
     for start, block in _squared_distances(queries, manifold, block_size):
         inside[start : start + len(block)] = np.any(block <= radii, axis=1)

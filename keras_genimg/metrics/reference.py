@@ -7,15 +7,21 @@ import os
 import numpy as np
 
 from keras_genimg.metrics.extractor import FeatureSet
+from keras_genimg.metrics.precision_recall import DEFAULT_NEIGHBOURS, knn_radii
 from keras_genimg.metrics.statistics import feature_statistics
 from keras_genimg.utils import atomic_path
 
 CACHE_FORMAT = 1
 CACHE_ENV = "KERAS_GENIMG_CACHE"
+# Cache entries hold the k-NN radii computed so far as `radii_k<k>`.
+RADII_PREFIX = "radii_k"
 
 
 class Reference:
     """Features of real images, with their labels and Gaussian statistics.
+
+    The k-NN radii that precision needs (`knn_radii`) are computed once
+    per k and kept with it, in its cache entry too when it has one.
 
     Args:
         features: `FeatureSet` of the real images.
@@ -24,12 +30,18 @@ class Reference:
         covariance: float64 array `(D, D)` or None (computed).
         key: dict or None. What the features were computed from.
         from_cache: bool. Whether they were read from the cache.
+        radii: dict or None. `{k: knn_radii(features, k)}` already
+            computed.
+        path: str or None. The cache entry that holds this reference,
+            rewritten with the radii computed later.
 
     Example:
     >>> x = np.random.default_rng(0).normal(size=(10, 3)).astype("float32")
     >>> reference = Reference(FeatureSet(x, None))
     >>> reference.mean.shape, reference.covariance.shape
     ((3,), (3, 3))
+    >>> reference.knn_radii(k=3).shape
+    (10,)
     """
 
     def __init__(
@@ -40,6 +52,8 @@ class Reference:
         covariance=None,
         key=None,
         from_cache=False,
+        radii=None,
+        path=None,
     ):
         self.features = features
         self.labels = labels
@@ -49,9 +63,31 @@ class Reference:
         self.covariance = covariance
         self.key = key or {}
         self.from_cache = from_cache
+        self.radii = dict(radii or {})
+        self.path = path
 
     def __len__(self):
         return len(self.features.features)
+
+    def knn_radii(self, k=DEFAULT_NEIGHBOURS):
+        """`knn_radii(features, k)`, computed once per k.
+
+        An N x N computation (about 1.3 s for 10,000 images on two
+        cores): every evaluation against the same reference, and every
+        epoch of a `SampleMetric("precision")`, would repeat it.
+
+        Args:
+            k: int. Which neighbour. Defaults to 3.
+
+        Returns:
+            A float64 array `(N,)`.
+        """
+        k = int(k)
+        if k not in self.radii:
+            self.radii[k] = knn_radii(self.features.features, k)
+            if self.path is not None:
+                _write(self.path, self)
+        return self.radii[k]
 
 
 def default_cache_dir():
@@ -140,7 +176,7 @@ def compute_reference(
         if cached is not None:
             return cached
     features = extractor.extract(images, progress=progress)
-    reference = Reference(features, labels, key=key)
+    reference = Reference(features, labels, key=key, path=path)
     if path is not None:
         _write(path, reference)
     return reference
@@ -157,6 +193,11 @@ def _read(path, key):
                 data["probabilities"] if "probabilities" in data else None
             )
             labels = data["labels"] if "labels" in data else None
+            radii = {
+                int(name[len(RADII_PREFIX) :]): data[name]
+                for name in data.files
+                if name.startswith(RADII_PREFIX)
+            }
             return Reference(
                 FeatureSet(data["features"], probabilities),
                 labels,
@@ -164,6 +205,8 @@ def _read(path, key):
                 data["covariance"],
                 key=key,
                 from_cache=True,
+                radii=radii,
+                path=path,
             )
     except (OSError, ValueError, KeyError):
         return None  # An unreadable entry is recomputed and replaced.
@@ -180,5 +223,7 @@ def _write(path, reference):
         arrays["probabilities"] = reference.features.probabilities
     if reference.labels is not None:
         arrays["labels"] = np.asarray(reference.labels)
+    for k, radii in reference.radii.items():
+        arrays[f"{RADII_PREFIX}{k}"] = radii
     with atomic_path(path, suffix=".npz") as tmp_path:
         np.savez(tmp_path, **arrays)

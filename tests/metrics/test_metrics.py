@@ -235,6 +235,12 @@ def test_precision_recall_of_identical_disjoint_and_partial_sets():
     assert 0.4 < recall <= 0.5
     blocked = manifold_membership(modes, collapsed, block_size=7)
     assert blocked.mean() == precision
+    # Radii computed beforehand give the same answer; radii of another
+    # set are refused.
+    given = manifold_membership(modes, collapsed, radii=knn_radii(modes))
+    np.testing.assert_array_equal(given, blocked)
+    with pytest.raises(ValueError, match=r"`radii` must have shape \(200,\)"):
+        manifold_membership(modes, collapsed, radii=knn_radii(collapsed))
 
 
 # === Coverage and all at once ===

@@ -10,13 +10,17 @@ import pytest
 from keras_genimg.data import load_arrays
 from keras_genimg.metrics import (
     FeatureExtractor,
+    FeatureSet,
     InceptionWeightsError,
     build_judge,
+    compute_metrics,
     compute_reference,
     inception_extractor,
     judge_extractor,
+    knn_radii,
     train_judge,
 )
+from keras_genimg.metrics import reference as reference_module
 
 SHAPE = (16, 16, 1)
 
@@ -222,3 +226,29 @@ def test_reference_features_are_cached_and_never_reused_across_a_mismatch(
     assert compute_reference(
         images, extractor, description=data, **options
     ).from_cache
+
+
+def test_a_reference_computes_its_knn_radii_once_and_caches_them(
+    tmp_path, monkeypatch
+):
+    images = random_images(12)
+    extractor = judge_extractor(build_judge(SHAPE, 3, filters=4))
+    options = dict(cache_dir=str(tmp_path), description={"source": "x"})
+    first = compute_reference(images, extractor, **options)
+    fake = FeatureSet(first.features.features[::-1][:8] + 0.01, None)
+    scores = compute_metrics(first, fake, metrics=("precision",))
+    np.testing.assert_array_equal(
+        first.knn_radii(3), knn_radii(first.features.features, 3)
+    )
+
+    # Read back from the cache entry, the radii are not computed again,
+    # and the metrics are the same.
+    def fail(*args, **kwargs):
+        raise AssertionError("the radii were computed again")
+
+    monkeypatch.setattr(reference_module, "knn_radii", fail)
+    again = compute_reference(images, extractor, **options)
+    assert again.from_cache and sorted(again.radii) == [3]
+    assert compute_metrics(again, fake, metrics=("precision",)) == scores
+    with pytest.raises(AssertionError, match="computed again"):
+        again.knn_radii(5)  # another k is computed, once
