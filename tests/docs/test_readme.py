@@ -17,7 +17,12 @@ from pathlib import Path
 import pytest
 
 from tests.background import run_niced
-from tests.docs.readme_tour import DOCUMENTS, SKIPPED, blocks
+from tests.docs.readme_tour import (
+    DOCUMENTS,
+    REFERENCE_CACHE,
+    SKIPPED,
+    blocks,
+)
 
 _TOUR = {}
 
@@ -68,3 +73,17 @@ def test_every_block_is_found_and_every_skip_is_used():
     assert len(texts) > 20
     for start in SKIPPED:
         assert any(start in text for text in texts), f"unused skip {start!r}"
+
+
+@pytest.mark.slow
+def test_the_tour_keeps_the_reference_cache_in_its_folder(outcomes):
+    ran_eval = any(
+        outcomes[f"{document}:{line}"]["status"] == "ran"
+        for document in DOCUMENTS
+        for line, _, text in blocks(document)
+        if "genimg eval " in text
+    )
+    if not ran_eval:
+        pytest.skip("no `genimg eval` block ran (they read ../shared)")
+    cache = _TOUR["out"] / "tour" / REFERENCE_CACHE
+    assert list(cache.glob("*.npz")), f"no reference cached in {cache}"
