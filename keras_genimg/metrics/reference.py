@@ -1,5 +1,6 @@
 """Features of the real images, cached so repeated evaluations are fast."""
 
+import contextlib
 import hashlib
 import json
 import os
@@ -86,7 +87,9 @@ class Reference:
         if k not in self.radii:
             self.radii[k] = knn_radii(self.features.features, k)
             if self.path is not None:
-                _write(self.path, self)
+                # A cache that cannot take them (read-only) still serves.
+                with contextlib.suppress(OSError):
+                    _write(self.path, self)
         return self.radii[k]
 
 

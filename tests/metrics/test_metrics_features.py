@@ -252,3 +252,23 @@ def test_a_reference_computes_its_knn_radii_once_and_caches_them(
     assert compute_metrics(again, fake, metrics=("precision",)) == scores
     with pytest.raises(AssertionError, match="computed again"):
         again.knn_radii(5)  # another k is computed, once
+
+
+def test_a_read_only_reference_cache_still_serves(tmp_path, monkeypatch):
+    images = random_images(12)
+    extractor = judge_extractor(build_judge(SHAPE, 3, filters=4))
+    options = dict(cache_dir=str(tmp_path), description={"source": "x"})
+    compute_reference(images, extractor, **options)
+
+    def refuse(path, reference):
+        raise PermissionError(f"read-only: {path}")
+
+    monkeypatch.setattr(reference_module, "_write", refuse)
+    cached = compute_reference(images, extractor, **options)
+    assert cached.from_cache
+    fake = FeatureSet(cached.features.features[:8] + 0.01, None)
+    result = compute_metrics(cached, fake, metrics=("precision",))
+    assert 0.0 <= result["precision"] <= 1.0
+    np.testing.assert_array_equal(
+        cached.knn_radii(3), knn_radii(cached.features.features, 3)
+    )
