@@ -33,7 +33,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 MNIST = "../shared/data/mnist"
 DOCUMENTS = ("README.md", "saved_models/README.md")
-CACHE_ENV = "KERAS_GENIMG_CACHE"
 REFERENCE_CACHE = "reference_cache"
 LIMITS = {
     "GENIMG_MAX_EPOCHS": "1",
@@ -207,6 +206,8 @@ def tour(out):
     os.environ.update(LIMITS)
     # `genimg eval`'s reference cache, in the tour's folder rather than the
     # user's home (~/.cache/keras_genimg), where every run would add to it.
+    from keras_genimg.metrics.reference import CACHE_ENV
+
     os.environ[CACHE_ENV] = str(out / REFERENCE_CACHE)
     os.chdir(work)
     outcomes, namespace = {}, {"__name__": "__main__"}
