@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import keras
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -15,31 +16,52 @@ def test_this_process_runs_on_the_test_backend():
     assert keras.backend.backend() == expected
 
 
-def run_the_backend_test(**env):
-    """Runs the test above in a pytest process with `env` added."""
+def start_the_backend_test(**env):
+    """Starts the test above in a pytest process with `env` added."""
     environment = {**os.environ, **env}
     if "KERAS_GENIMG_TEST_BACKEND" not in env:
         environment.pop("KERAS_GENIMG_TEST_BACKEND", None)
-    return subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
          f"{__file__}::test_this_process_runs_on_the_test_backend"],
-        cwd=ROOT, env=environment, capture_output=True, text=True,
-        timeout=300,
+        cwd=ROOT, env=environment, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
 
 
-def test_a_keras_backend_in_the_shell_is_set_aside():
-    # A JAX user's shell: the README's test command still runs the
-    # TensorFlow tests on TensorFlow, and says so.
-    result = run_the_backend_test(KERAS_BACKEND="jax")
-    assert result.returncode == 0, result.stdout[-2000:]
-    assert "1 passed" in result.stdout
-    assert "keras backend: tensorflow in this process" in result.stdout
-    assert "(KERAS_BACKEND=jax set aside)" in result.stdout
+@pytest.fixture(scope="module")
+def backend_test_runs():
+    """The test above in two pytest processes, started together (each
+    spends its time importing Keras): `{case: (return code, output)}`."""
+    started = {
+        # A JAX user's shell.
+        "shell": start_the_backend_test(KERAS_BACKEND="jax"),
+        "own variable": start_the_backend_test(
+            KERAS_GENIMG_TEST_BACKEND="torch"
+        ),
+    }
+    outputs = {
+        case: process.communicate(timeout=300)[0]
+        for case, process in started.items()
+    }
+    return {
+        case: (started[case].returncode, output)
+        for case, output in outputs.items()
+    }
 
 
-def test_the_test_backend_is_chosen_by_its_own_variable():
-    result = run_the_backend_test(KERAS_GENIMG_TEST_BACKEND="torch")
-    assert result.returncode == 0, result.stdout[-2000:]
-    assert "1 passed" in result.stdout
-    assert "keras backend: torch in this process" in result.stdout
+def test_a_keras_backend_in_the_shell_is_set_aside(backend_test_runs):
+    # The README's test command still runs the TensorFlow tests on
+    # TensorFlow, and says so.
+    returncode, output = backend_test_runs["shell"]
+    assert returncode == 0, output[-2000:]
+    assert "1 passed" in output
+    assert "keras backend: tensorflow in this process" in output
+    assert "(KERAS_BACKEND=jax set aside)" in output
+
+
+def test_the_test_backend_is_chosen_by_its_own_variable(backend_test_runs):
+    returncode, output = backend_test_runs["own variable"]
+    assert returncode == 0, output[-2000:]
+    assert "1 passed" in output
+    assert "keras backend: torch in this process" in output

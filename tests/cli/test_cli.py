@@ -164,8 +164,10 @@ def test_help_and_version_answer_without_starting_keras():
     for argv in (["--help"], ["--version"], ["train", "--help"]):
         run = subprocess.run(
             [sys.executable, "-X", "importtime", shutil.which("genimg"), *argv],
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert run.returncode == 0, run.stderr
         imported = {line.split("|")[-1].strip().split(".")[0]
                     for line in run.stderr.splitlines()[1:]}  # fmt: skip
@@ -215,21 +217,35 @@ def test_a_backend_the_zoo_does_not_run_on_is_one_line():
     genimg = shutil.which("genimg")
     env = {**os.environ, "KERAS_BACKEND": "numpy"}
 
-    def run(*argv):
-        return subprocess.run([genimg, *argv], env=env, capture_output=True,
-                              text=True, timeout=120)  # fmt: skip
-
-    for argv in (["info"], ["train", "dcgan", "--epochs", "1"]):
-        result = run(*argv)
-        assert result.returncode == 2, result.stderr
-        assert result.stderr.splitlines() == [
+    # The three commands run side by side: each spends its time starting.
+    started = [
+        subprocess.Popen(
+            [genimg, *argv],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for argv in (
+            ["info"],
+            ["train", "dcgan", "--epochs", "1"],
+            ["train", "--help"],
+        )
+    ]
+    (info, train, help_) = [
+        (*process.communicate(timeout=120), process.returncode)
+        for process in started
+    ]
+    for _, stderr, returncode in (info, train):
+        assert returncode == 2, stderr
+        assert stderr.splitlines() == [
             "genimg: error: Keras is set to its 'numpy' backend "
             "(KERAS_BACKEND or ~/.keras/keras.json); genimg runs on jax, "
             "tensorflow or torch: pass --backend or set KERAS_BACKEND"
         ]
     # Help needs no backend.
-    result = run("train", "--help")
-    assert result.returncode == 0 and "--latent-dim" in result.stdout
+    stdout, _, returncode = help_
+    assert returncode == 0 and "--latent-dim" in stdout
 
 
 @pytest.mark.skipif(not shutil.which("genimg"), reason="genimg not installed")
