@@ -31,6 +31,11 @@ def not_a_model(path):
     )
 
 
+# How a server refuses a request's values (a label out of range): REST's
+# HTTP status, gRPC's status and TensorFlow's error in a local session.
+REFUSED = (400, "INVALID_ARGUMENT", "InvalidArgumentError")
+
+
 class Generator:
     """Images from int seeds, from a Keras model or a SavedModel.
 
@@ -98,7 +103,7 @@ def open_generator(path):
 def client_generator(client):
     """A `Generator` over a serving `Client`; closing it closes the client."""
     num_classes = None
-    if "label" in client.signatures["sample"]["inputs"]:
+    if client.takes_labels("sample"):
         num_classes = served_num_classes(client)
     return Generator(
         client.sample, client.image_shape, num_classes, client.close
@@ -122,8 +127,10 @@ def served_num_classes(client, limit=2**20):
     def accepts(label):
         try:
             client.sample([0], labels=[label])
-        except ServingError:
-            return False
+        except ServingError as err:
+            if err.code in REFUSED:
+                return False
+            raise  # the server failed, whatever the label
         return True
 
     low, high = 1, limit  # accepts(low - 1); the answer is in [low, high].

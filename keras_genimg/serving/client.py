@@ -4,6 +4,7 @@ import urllib.parse
 
 import numpy as np
 
+from keras_genimg.serving.errors import ServingError
 from keras_genimg.serving.rest import RestTransport
 from keras_genimg.serving.validation import check_inputs, check_outputs
 
@@ -107,7 +108,7 @@ class Client:
     def latent_shape(self):
         """Shape of one `z` of `serving_default`: `(latent_dim,)`, or a
         diffusion model's image shape."""
-        return tuple(self._signature("serving_default")["inputs"]["z"][1][1:])
+        return tuple(self._tensor("serving_default", "inputs", "z")[1][1:])
 
     @property
     def latent_dim(self):
@@ -117,7 +118,7 @@ class Client:
     @property
     def image_shape(self):
         """`(height, width, channels)` of the model's images."""
-        return self._signature("serving_default")["outputs"]["images"][1][1:]
+        return self._tensor("serving_default", "outputs", "images")[1][1:]
 
     # === Requests ===
 
@@ -168,6 +169,10 @@ class Client:
         inputs = self._with_labels("reconstruct", {"images": images}, labels)
         return self.predict("reconstruct", inputs)["images"]
 
+    def takes_labels(self, signature_name):
+        """Whether a signature takes class labels (a conditional model)."""
+        return "label" in self._signature(signature_name)["inputs"]
+
     def close(self):
         """Releases the connection or session."""
         self.transport.close()
@@ -188,8 +193,20 @@ class Client:
             )
         return self.signatures[name]
 
+    def _tensor(self, signature_name, kind, key):
+        """`(dtype, shape)` of a signature's input or output `key` (`kind`
+        is "inputs" or "outputs"), which must have a known rank."""
+        tensors = self._signature(signature_name)[kind]
+        if key not in tensors or tensors[key][1] is None:
+            raise ServingError(
+                f"The model's {signature_name!r} signature has no "
+                f"{kind[:-1]} {key!r} of known rank, which a keras_genimg "
+                f"export has; its {kind}: {', '.join(sorted(tensors))}."
+            )
+        return tensors[key]
+
     def _with_labels(self, signature_name, inputs, labels):
-        takes_labels = "label" in self._signature(signature_name)["inputs"]
+        takes_labels = self.takes_labels(signature_name)
         if takes_labels and labels is None:
             raise ValueError(
                 f"The model is conditional: pass `labels` to "

@@ -4,6 +4,7 @@ No model server runs here: small stand-ins on 127.0.0.1 answer like TF
 Serving from the real exports (`serving_checks/fake_servers.py`).
 """
 
+import copy
 import json
 import socket
 
@@ -20,6 +21,7 @@ from tests.serving_checks.hostile_server import (
     METADATA,
     HostileServer,
     http_reply,
+    info,
     json_reply,
 )
 
@@ -456,3 +458,78 @@ def test_sample_command_prints_one_line_for_a_bad_server(
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "not an object" in err[0], err
     assert not (tmp_path / "grid.png").exists()
+
+
+def _signatures(metadata):
+    return metadata["metadata"]["signature_def"]["signature_def"]
+
+
+def _without_sample(signatures):
+    del signatures["sample"]
+
+
+def _images_renamed(signatures):
+    outputs = signatures["serving_default"]["outputs"]
+    outputs["pixels"] = outputs.pop("images")
+
+
+def _images_of_unknown_rank(signatures):
+    outputs = signatures["serving_default"]["outputs"]
+    outputs["images"] = {"dtype": "DT_FLOAT",
+                         "tensor_shape": {"unknown_rank": True}}  # fmt: skip
+
+
+@pytest.fixture
+def served_metadata():
+    """`METADATA` of the hostile server, edited by a test and restored."""
+    original = copy.deepcopy(METADATA)
+    yield METADATA
+    METADATA.clear()
+    METADATA.update(original)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (_without_sample, "The model has no signature 'sample'. Expected one "
+                          "of: serving_default."),
+        (_images_renamed, "The model's 'serving_default' signature has no "
+                          "output 'images' of known rank, which a "
+                          "keras_genimg export has; its outputs: pixels."),
+        (_images_of_unknown_rank, "'serving_default' signature has no output "
+                                  "'images' of known rank"),
+    ],
+)  # fmt: skip
+def test_metadata_without_what_sampling_needs_is_one_line(
+    hostile_server, served_metadata, edit, message, tmp_path, capsys
+):
+    edit(_signatures(served_metadata))
+    hostile_server.reply = json_reply({"outputs": HOSTILE_IMAGES})
+    hostile_server.drip = None
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sample", "--server", hostile_server.url, "--model", "tiny",
+              "--num", "2", "--out", str(tmp_path / "grid.png")])  # fmt: skip
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not (tmp_path / "grid.png").exists()
+
+
+def test_a_failing_server_is_not_taken_for_a_refused_label(
+    hostile_server, served_metadata, tmp_path, capsys
+):
+    # A conditional model whose server fails every request: the failure is
+    # said, not read as "every label is out of range".
+    sample = _signatures(served_metadata)["sample"]
+    sample["inputs"]["label"] = info("DT_INT32", -1)
+    hostile_server.reply = http_reply(
+        b"<html>busy</html>", status="503 Service Unavailable"
+    )
+    hostile_server.drip = None
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sample", "--server", hostile_server.url, "--model", "tiny",
+              "--num", "2", "--label", "1",
+              "--out", str(tmp_path / "grid.png")])  # fmt: skip
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "HTTP 503: <html>busy</html>" in err[0], err

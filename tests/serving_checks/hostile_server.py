@@ -15,7 +15,8 @@ MAX_REQUEST_BYTES = 1 << 20
 IMAGE_SHAPE = (2, 2, 1)
 
 
-def _info(dtype, *dims):
+def info(dtype, *dims):
+    """A tensor's entry in TF Serving's JSON metadata."""
     return {
         "dtype": dtype,
         "tensor_shape": {"dim": [{"size": str(d)} for d in dims]},
@@ -29,8 +30,8 @@ METADATA = {
             "signature_def": {
                 name: {
                     "method_name": "tensorflow/serving/predict",
-                    "inputs": {key: _info(dtype, *dims)},
-                    "outputs": {"images": _info("DT_FLOAT", -1, *IMAGE_SHAPE)},
+                    "inputs": {key: info(dtype, *dims)},
+                    "outputs": {"images": info("DT_FLOAT", -1, *IMAGE_SHAPE)},
                 }
                 for name, key, dtype, dims in [
                     ("serving_default", "z", "DT_FLOAT", (-1, 2)),
