@@ -369,9 +369,16 @@ def describe_source(source, split, data_range):
 def _generated_features(generator, extractor, num_images, seed, verbose):
     progress = _progress(num_images, "generated features", verbose)
     seeds = np.arange(seed, seed + num_images, dtype="int64")
+    num_classes = getattr(generator, "num_classes", None)
     parts = []
     for start in range(0, len(seeds), GENERATE_CHUNK):
-        images = generator.sample(seeds[start : start + GENERATE_CHUNK])
+        chunk = seeds[start : start + GENERATE_CHUNK]
+        if num_classes is None:
+            images = generator.sample(chunk)
+        else:
+            # Sample i is of class i % num_classes, across the chunks.
+            labels = np.arange(start, start + len(chunk)) % num_classes
+            images = generator.sample(chunk, labels)
         parts.append(extractor.extract(images))
         progress(len(images))
     probabilities = None

@@ -42,6 +42,11 @@ def principal_plane(points):
     points = np.asarray(points, dtype="float64")
     if points.shape[1] == 2:
         return np.eye(2)
+    if len(points) < 2:
+        raise ValueError(
+            "The two main directions of the latent space need at least 2 "
+            f"images; received {len(points)}."
+        )
     centered = points - points.mean(axis=0)
     _, _, vectors = np.linalg.svd(centered, full_matrices=False)
     return vectors[:2]

@@ -179,6 +179,30 @@ def test_library_evaluate_of_a_model_object_equals_the_command(
         evaluate(None, "shapes", features=judge_path)
 
 
+def test_evaluate_draws_a_conditional_models_classes_in_turn(
+    judge_path, tmp_path
+):
+    # 3 classes do not divide the 500 images drawn at a time.
+    from keras_genimg.export import Generator
+    from keras_genimg.metrics import evaluate
+
+    asked = []
+
+    def sample(seeds, labels):
+        asked.append((np.asarray(seeds), np.asarray(labels)))
+        return np.full((len(seeds), *SHAPE), 0.5, "float32")
+
+    evaluate(
+        Generator(sample, SHAPE, num_classes=3), "shapes",
+        data_range=(0, 40, 1), features=judge_path, num_images=1100, seed=7,
+        kid_subsets=3, kid_subset_size=20, cache_dir=tmp_path, verbose=0,
+    )  # fmt: skip
+    seeds, labels = map(np.concatenate, zip(*asked))
+    assert len(asked) > 2
+    np.testing.assert_array_equal(seeds, np.arange(7, 1107))
+    np.testing.assert_array_equal(labels, np.arange(1100) % 3)
+
+
 @pytest.mark.slow
 def test_eval_of_a_saved_model_matches_the_keras_file(
     run_dir, judge_path, tmp_path
@@ -250,6 +274,19 @@ def test_plot_command_writes_curves_and_latent_pictures(run_dir, capsys):
             assert png.size == size
             assert np.asarray(png.convert("L")).std() > 5  # not blank
     assert capsys.readouterr().out.count("Wrote") == 3
+
+
+def test_plot_of_one_image_is_one_line(run_dir, capsys):
+    # The VAE's 4 latent dimensions are drawn in their main plane, which
+    # one image does not make.
+    with pytest.raises(SystemExit) as info:
+        main(["plot", str(run_dir), "--num", "1"])
+    assert info.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert error == (
+        "genimg plot: error: The two main directions of the latent space "
+        "need at least 2 images; received 1."
+    )
 
 
 def test_animate_command(run_dir, capsys):
