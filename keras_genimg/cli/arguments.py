@@ -12,13 +12,27 @@ def positive_int(text):
     >>> positive_int("3")
     3
     """
+    return _int_at_least(text, 1, "positive")
+
+
+def non_negative_int(text):
+    """argparse type: an int >= 0 (an index), or a clear usage error.
+
+    Example:
+    >>> non_negative_int("0")
+    0
+    """
+    return _int_at_least(text, 0, "non-negative")
+
+
+def _int_at_least(text, low, kind):
     try:
         value = int(text)
     except ValueError:
-        value = 0
-    if value < 1:
+        value = low - 1
+    if value < low:
         raise argparse.ArgumentTypeError(
-            f"must be a positive integer, got {text!r}"
+            f"must be a {kind} integer, got {text!r}"
         )
     return value
 

@@ -2,7 +2,7 @@
 
 import os
 
-from keras_genimg.cli.arguments import output_beside
+from keras_genimg.cli.arguments import non_negative_int, output_beside
 from keras_genimg.utils.paths import check_output_file
 
 
@@ -48,7 +48,10 @@ def add_parser(commands):
     )
     parser.add_argument("--split", default="test", help="data split")
     parser.add_argument(
-        "--offset", type=int, default=0, help="first image of --data"
+        "--offset",
+        type=non_negative_int,
+        default=0,
+        help="first image of --data",
     )
     parser.add_argument(
         "--out",

@@ -1,6 +1,6 @@
 """`genimg traverse`: sweep latent dimensions, as a PNG and a GIF."""
 
-from keras_genimg.cli.arguments import output_beside
+from keras_genimg.cli.arguments import non_negative_int, output_beside
 from keras_genimg.utils.paths import check_output_file
 
 
@@ -46,7 +46,10 @@ def add_parser(commands):
     )
     parser.add_argument("--split", default="test", help="data split")
     parser.add_argument(
-        "--index", type=int, default=0, help="which image of --data"
+        "--index",
+        type=non_negative_int,
+        default=0,
+        help="which image of --data",
     )
     parser.add_argument(
         "--label", type=int, help="class, required for a conditional model"

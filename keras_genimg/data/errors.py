@@ -17,3 +17,16 @@ class DataSourceError(ValueError):
         print(err)
     ```
     """
+
+
+def op_error_reason(err):
+    """The reason in a TensorFlow `OpError`, without the op's name and
+    device that TensorFlow wraps it in.
+
+    Example:
+    >>> class OpError:
+    ...     message = "{{function_node x}} Invalid PNG data, size 60 [Op:D]"
+    >>> op_error_reason(OpError())
+    'Invalid PNG data, size 60'
+    """
+    return err.message.split("}}")[-1].split("[Op:")[0].strip()

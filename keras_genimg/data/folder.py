@@ -8,7 +8,7 @@ sorted folder order); otherwise the images are unlabelled.
 import keras
 import tensorflow as tf
 
-from keras_genimg.data.errors import DataSourceError
+from keras_genimg.data.errors import DataSourceError, op_error_reason
 
 EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _COLOR_MODES = {1: "grayscale", 2: "grayscale", 3: "rgb", 4: "rgba"}
@@ -41,11 +41,7 @@ def load_folder(path, image_size=None, channels=None):
     ds = load_folder(Path("faces"), image_size=(64, 64), channels=3)
     ```
     """
-    files = sorted(
-        file
-        for file in path.rglob("*")
-        if file.suffix.lower() in EXTENSIONS and file.is_file()
-    )
+    files = _image_files(path)
     if not files:
         raise DataSourceError(
             f"The folder {str(path)!r} holds no images. Accepted "
@@ -75,6 +71,40 @@ def load_folder(path, image_size=None, channels=None):
     return ds.map(lambda x: (x / 255.0, None))
 
 
+def decode_failure(path, err):
+    """The `DataSourceError` of a folder whose images failed to decode.
+
+    Files are decoded while the data set is read, where TensorFlow's error
+    names no file; this decodes them one by one to find the first that
+    fails.
+
+    Args:
+        path: Path. The folder given to `load_folder`.
+        err: the `tf.errors.OpError` met while reading its data set.
+
+    Returns:
+        A `DataSourceError` naming the file, or the folder where every file
+        decodes on its own.
+    """
+    for file in _image_files(path):
+        try:
+            _image_shape(file)
+        except DataSourceError as failure:
+            return failure
+    return DataSourceError(
+        f"The images of the folder {str(path)!r} could not be read "
+        f"({op_error_reason(err)})."
+    )
+
+
+def _image_files(path):
+    return sorted(
+        file
+        for file in path.rglob("*")
+        if file.suffix.lower() in EXTENSIONS and file.is_file()
+    )
+
+
 def _check_signature(file):
     try:
         with open(file, "rb") as f:
@@ -98,9 +128,8 @@ def _image_shape(file):
             tf.io.read_file(str(file)), expand_animations=False
         )
     except tf.errors.OpError as err:
-        # TensorFlow wraps the reason in the op's name and device.
-        reason = err.message.split("}}")[-1].split("[Op:")[0].strip()
         raise DataSourceError(
-            f"The image file {str(file)!r} could not be decoded ({reason})."
+            f"The image file {str(file)!r} could not be decoded "
+            f"({op_error_reason(err)})."
         ) from err
     return tuple(int(d) for d in image.shape)

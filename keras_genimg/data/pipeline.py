@@ -1,11 +1,13 @@
 """`load_images`: one entry point for every image source; `load_dataset`
 also reports what the data holds, read in the same pass."""
 
+import contextlib
 import os
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import tensorflow as tf
 
 from keras_genimg.data import (
     arrays,
@@ -16,7 +18,7 @@ from keras_genimg.data import (
     shapes,
     tfds_source,
 )
-from keras_genimg.data.errors import DataSourceError
+from keras_genimg.data.errors import DataSourceError, op_error_reason
 
 # Images per batch of a pass that reads a whole source.
 PASS_BATCH = 1024
@@ -177,14 +179,15 @@ def load_dataset(
         seed, limit, data_dir,
     )  # fmt: skip
     images, labels, count, low, high = [], [], 0, 0, 0
-    for batch in decoded.batch(PASS_BATCH).as_numpy_iterator():
-        x, y = batch if with_labels else (batch, None)
-        if count < num_first:
-            images.append(x[: num_first - count])
-            labels.append(None if y is None else y[: num_first - count])
-        if y is not None:
-            low, high = min(low, int(y.min())), max(high, int(y.max()))
-        count += len(x)
+    with _reading(source, name):
+        for batch in decoded.batch(PASS_BATCH).as_numpy_iterator():
+            x, y = batch if with_labels else (batch, None)
+            if count < num_first:
+                images.append(x[: num_first - count])
+                labels.append(None if y is None else y[: num_first - count])
+            if y is not None:
+                low, high = min(low, int(y.min())), max(high, int(y.max()))
+            count += len(x)
     if not count:
         raise DataSourceError(f"The source {name} holds no images.")
     if with_labels:
@@ -244,7 +247,8 @@ def load_arrays(
         limit=limit,
         data_dir=data_dir,
     )
-    batches = list(ds.as_numpy_iterator())
+    with _reading(source, repr(source)):
+        batches = list(ds.as_numpy_iterator())
     if not batches:
         raise DataSourceError(f"The source {source!r} holds no images.")
     if not with_labels:
@@ -325,6 +329,21 @@ def _decode(
         ds, name, with_labels, image_size, channels, limit
     )
     return decoded, name
+
+
+@contextlib.contextmanager
+def _reading(source, name):
+    """Raises a `DataSourceError` for a TensorFlow error met while the
+    data set of `source` (shown as `name`) is read: an image file that
+    does not decode, say, which a folder names."""
+    try:
+        yield
+    except tf.errors.OpError as err:
+        if isinstance(source, str | os.PathLike) and Path(source).is_dir():
+            raise folder.decode_failure(Path(source), err) from None
+        raise DataSourceError(
+            f"The source {name} could not be read ({op_error_reason(err)})."
+        ) from None
 
 
 def _check_args(split, image_size, channels, batch_size, limit, seed):

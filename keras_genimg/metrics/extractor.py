@@ -106,7 +106,26 @@ class FeatureExtractor:
 
         Returns:
             A `FeatureExtractor` with class probabilities.
+
+        Raises:
+            ValueError: `classifier` is not a functional model from one
+                batch of images to one batch of class scores (e.g. a
+                zoo model, whose file was given as a judge).
         """
+        inputs = getattr(classifier, "inputs", None) or []
+        outputs = getattr(classifier, "outputs", None) or []
+        if not (
+            len(inputs) == 1
+            and len(inputs[0].shape) == 4
+            and outputs
+            and len(outputs[0].shape) == 2
+        ):
+            raise ValueError(
+                f"{type(classifier).__name__} {classifier.name!r} is not a "
+                "classifier: a judge is a functional Keras model from images "
+                "(batch, H, W, C) to class probabilities (batch, classes), "
+                "such as 'genimg judge train' writes."
+            )
         if feature_layer is None:
             features = classifier.layers[-1].input
         else:

@@ -111,6 +111,11 @@ def train_judge(
     if not 0.0 <= holdout < 1.0:
         raise ValueError(f"`holdout` must be in [0, 1), got {holdout}.")
     split = len(images) - int(round(len(images) * holdout))
+    if split < 1:
+        raise ValueError(
+            f"`holdout` {holdout:g} of {len(images)} images leaves no image "
+            "to train on."
+        )
     num_classes = max(int(labels.max()) + 1, 2)
     keras.utils.set_random_seed(seed)
     judge = build_judge(images.shape[1:], num_classes, filters=filters)

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_genimg.models.generative_model import (
     GenerativeModel,
+    _check_number,
     network_inputs,
     to_unit,
 )
@@ -52,12 +53,8 @@ class AdversarialModel(GenerativeModel):
 
     def __init__(self, *args, use_ema=True, ema_decay=0.999, **kwargs):
         super().__init__(*args, **kwargs)
-        if not 0.0 <= ema_decay < 1.0:
-            raise ValueError(
-                f"`ema_decay` must be in [0, 1). Received: {ema_decay!r}"
-            )
         self._use_ema = bool(use_ema)
-        self.ema_decay = float(ema_decay)
+        self.ema_decay = _check_number("ema_decay", ema_decay, 0.0, below=1.0)
         self.ema_generator = None
 
     def average_generator(self):

@@ -9,6 +9,7 @@ from keras_genimg.models.adversarial import AdversarialModel
 from keras_genimg.models.diff_augment import diff_augment, parse_policy
 from keras_genimg.models.generative_model import (
     _check_count,
+    _check_number,
     network_inputs,
     to_signed,
 )
@@ -115,11 +116,9 @@ class DCGAN(AdversarialModel):
             seed=seed,
             **kwargs,
         )
-        if not 0.0 <= label_smoothing < 1.0:
-            raise ValueError(
-                "`label_smoothing` must be in [0, 1). "
-                f"Received: {label_smoothing!r}"
-            )
+        label_smoothing = _check_number(
+            "label_smoothing", label_smoothing, 0.0, below=1.0
+        )
         if loss not in LOSSES:
             raise ValueError(
                 f"`loss` must be one of {', '.join(LOSSES)}. Received: {loss!r}"

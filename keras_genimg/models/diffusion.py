@@ -11,6 +11,7 @@ from keras_genimg.models.generative_model import (
     GENERATE_BATCH_SIZE,
     GenerativeModel,
     _check_count,
+    _check_number,
     to_signed,
     to_unit,
 )
@@ -129,14 +130,8 @@ class DiffusionModel(GenerativeModel):
                 f"Unknown `prediction` {prediction!r}. Expected one of: "
                 f"{', '.join(noise_schedule.PREDICTIONS)}."
             )
-        for name, value in (
-            ("label_dropout", label_dropout),
-            ("ema_decay", ema_decay),
-        ):
-            if not 0.0 <= value < 1.0:
-                raise ValueError(
-                    f"`{name}` must be in [0, 1). Received: {value!r}"
-                )
+        label_dropout = _check_number("label_dropout", label_dropout, 0, 1)
+        ema_decay = _check_number("ema_decay", ema_decay, 0.0, below=1.0)
         self.filters = int(filters)
         self.channel_multipliers = tuple(int(m) for m in channel_multipliers)
         self.num_res_blocks = _check_count("num_res_blocks", num_res_blocks)
@@ -482,8 +477,4 @@ class DiffusionModel(GenerativeModel):
 
 
 def _check_guidance(scale):
-    if not isinstance(scale, (int, float, np.floating)) or scale < 0:
-        raise ValueError(
-            f"`guidance_scale` must be a float >= 0. Received: {scale!r}"
-        )
-    return float(scale)
+    return _check_number("guidance_scale", scale, low=0.0)

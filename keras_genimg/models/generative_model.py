@@ -618,6 +618,31 @@ def _check_count(name, value):
     return int(value)
 
 
+def _check_number(name, value, low, below=None):
+    """`value` as a float, where it is a real number `>= low` (and
+    `< below`); else a `ValueError` naming the argument.
+
+    Example:
+    >>> _check_number("beta", 2, low=0.0)
+    2.0
+    >>> _check_number("ema_decay", "x", 0.0, below=1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: `ema_decay` must be a number in [0, 1). Received: 'x'
+    """
+    number = isinstance(value, (int, float, np.integer, np.floating))
+    if (
+        not number
+        or isinstance(value, bool)
+        or not (low <= value and (below is None or value < below))
+    ):
+        span = f">= {low:g}" if below is None else f"in [{low:g}, {below:g})"
+        raise ValueError(
+            f"`{name}` must be a number {span}. Received: {value!r}"
+        )
+    return float(value)
+
+
 def network_inputs(x, labels):
     """A network's input: `x`, or `[x, labels]` when there are labels.
 

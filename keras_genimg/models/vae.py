@@ -9,6 +9,7 @@ from keras_genimg.models import backend, conditional_networks, networks
 from keras_genimg.models.generative_model import (
     GenerativeModel,
     _check_count,
+    _check_number,
     network_inputs,
 )
 from keras_genimg.models.latent_prior import GaussianMixturePrior
@@ -115,9 +116,7 @@ class VAE(GenerativeModel):
                 f"Unknown `reconstruction_loss` {reconstruction_loss!r}. "
                 f"Expected one of: {', '.join(RECONSTRUCTION_LOSSES)}."
             )
-        if beta < 0:
-            raise ValueError(f"`beta` must be >= 0. Received: {beta!r}")
-        self.beta = float(beta)
+        self.beta = _check_number("beta", beta, low=0.0)
         self.reconstruction_loss = reconstruction_loss
         self.filters = _check_count("filters", filters)
 

@@ -5,7 +5,11 @@ from keras import ops
 
 from keras_genimg.models import backend, conditional_networks, networks
 from keras_genimg.models.adversarial import AdversarialModel
-from keras_genimg.models.generative_model import _check_count, to_signed
+from keras_genimg.models.generative_model import (
+    _check_count,
+    _check_number,
+    to_signed,
+)
 
 # Keeps the gradient norm's square root differentiable at 0.
 NORM_EPSILON = 1e-12
@@ -89,15 +93,9 @@ class WGANGP(AdversarialModel):
                 "DCGAN(num_classes=...) for a class-conditional GAN."
             )
         super().__init__(image_shape, latent_dim, seed=seed, **kwargs)
-        if int(n_critic) < 1:
-            raise ValueError(f"`n_critic` must be >= 1. Received: {n_critic!r}")
-        if gp_weight < 0:
-            raise ValueError(
-                f"`gp_weight` must be >= 0. Received: {gp_weight!r}"
-            )
         self.filters = _check_count("filters", filters)
-        self.n_critic = int(n_critic)
-        self.gp_weight = float(gp_weight)
+        self.n_critic = _check_count("n_critic", n_critic)
+        self.gp_weight = _check_number("gp_weight", gp_weight, low=0.0)
 
         # === Layers ===
         with self.policy_scope():

@@ -30,13 +30,14 @@ CATEGORIES = (
     "export target exists",
     "damaged model file or export",
     "output path that cannot be written",
+    "argument of the wrong type or out of range",
     "serving request of the wrong width",
 )
 (IMAGES, SIZE, LABELS, NAMES, FILES, OTHER, NO_VARS, EXISTS, DAMAGED, OUTPUT,
- SERVING) = CATEGORIES  # fmt: skip
+ ARGUMENT, SERVING) = CATEGORIES  # fmt: skip
 
 # The packages of `tests/` that hold a table, in the order they run.
-AREAS = ("models", "data", "callbacks", "export", "serving", "cli")
+AREAS = ("models", "data", "callbacks", "metrics", "export", "serving", "cli")
 
 
 def api(name, category, call, error, match):

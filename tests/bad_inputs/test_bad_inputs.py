@@ -89,6 +89,8 @@ def _write_files(tmp):
         "images_empty": {"a.png": png, "b.png": b""},
         "images_garbage": {"a.png": png, "b.png": b"not an image"},
         "images_truncated": {"a.png": png[: len(png) // 2]},
+        # Each file starts as a PNG; the second is cut short.
+        "images_second_truncated": {"a.png": png, "b.png": png[:60]},
     }
     for name, contents in folders.items():
         path(name).mkdir()

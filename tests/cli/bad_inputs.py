@@ -7,6 +7,7 @@ every area's table and checks the README's count against them all.
 import os
 
 from tests.bad_inputs import (
+    ARGUMENT,
     DAMAGED,
     EXISTS,
     FILES,
@@ -90,6 +91,13 @@ CASES = [
         lambda env: ["interpolate", env.files["vae.keras"], "--steps", "0"],
         "argument --steps: must be an integer >= 2, got '0'",
     ),
+    cli(
+        "traverse-negative-index",
+        SIZE,
+        lambda env: ["traverse", env.files["vae.keras"], "--data",
+                     env.files["images.npz"], "--index", "-1"],  # fmt: skip
+        "argument --index: must be a non-negative integer, got '-1'",
+    ),
     # === Labels out of range ===
     cli(
         "train-cgan-npz-label-minus-one",
@@ -168,6 +176,27 @@ CASES = [
         ],
         "`loss` must be one of bce, hinge. Received: 'wasserstein'",
     ),
+    # === Arguments of the wrong type or out of range ===
+    cli(
+        "train-option-not-a-number",
+        ARGUMENT,
+        lambda env: ["train", "vae", "--option", "beta=abc", "--limit", "8"],
+        "`beta` must be a number >= 0. Received: 'abc'",
+    ),
+    cli(
+        "train-option-a-list",
+        ARGUMENT,
+        lambda env: [
+            "train",
+            "dcgan",
+            "--option",
+            "label_smoothing=[1, 2]",
+            "--limit",
+            "8",
+        ],  # fmt: skip
+        r"`label_smoothing` must be a number in \[0, 1\)\. Received: "
+        r"\[1, 2\]",
+    ),
     # === Unreadable, truncated and empty files ===
     cli(
         "train-truncated-npz",
@@ -186,6 +215,17 @@ CASES = [
         FILES,
         lambda env: ["train", "vae", "--data", env.files["images_garbage"]],
         "b.png' is not a PNG, JPEG, GIF or BMP image",
+    ),
+    cli(
+        "train-second-image-file-truncated",
+        FILES,
+        lambda env: [
+            "train",
+            "dcgan",
+            "--data",
+            env.files["images_second_truncated"],
+        ],  # fmt: skip
+        r"b.png' could not be decoded \(Invalid PNG data",
     ),
     cli(
         "sample-empty-keras",
@@ -243,6 +283,12 @@ CASES = [
         OTHER,
         lambda env: ["sample", env.files["other.keras"]],
         "holds a Sequential, not a keras_genimg model",
+    ),
+    cli(
+        "eval-features-of-a-zoo-model",
+        OTHER,
+        lambda env: eval_vae(env, "--features", env.files["vae.keras"]),
+        "VAE 'vae' is not a classifier: a judge is a functional Keras model",
     ),
     cli(
         "interpolate-other-model",

@@ -138,6 +138,13 @@ CASES = [
         r"a.png' could not be decoded \(Invalid PNG data",
     ),
     api(
+        "second-image-file-truncated",
+        FILES,
+        lambda env: data.load_dataset(env.files["images_second_truncated"]),
+        DataSourceError,
+        r"b.png' could not be decoded \(Invalid PNG data",
+    ),
+    api(
         "folder-without-images",
         FILES,
         lambda env: data.load_images(env.files["no_images"]),

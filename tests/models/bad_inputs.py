@@ -12,6 +12,7 @@ import tensorflow as tf
 from keras_genimg import data, models
 from keras_genimg.models import DCGAN, VAE
 from tests.bad_inputs import (
+    ARGUMENT,
     DAMAGED,
     IMAGES,
     LABELS,
@@ -237,6 +238,28 @@ CASES = [
         lambda env: VAE((16, -16, 1)),
         ValueError,
         r"`image_shape` must be .* positive sizes.*\(16, -16, 1\)",
+    ),
+    # === Arguments of the wrong type or out of range ===
+    api(
+        "vae-beta-not-a-number",
+        ARGUMENT,
+        lambda env: VAE(SHAPE, beta="abc"),
+        ValueError,
+        r"`beta` must be a number >= 0\. Received: 'abc'",
+    ),
+    api(
+        "dcgan-ema-decay-of-one",
+        ARGUMENT,
+        lambda env: DCGAN(SHAPE, latent_dim=4, ema_decay=1),
+        ValueError,
+        r"`ema_decay` must be a number in \[0, 1\)\. Received: 1",
+    ),
+    api(
+        "wgan-gp-negative-penalty-weight",
+        ARGUMENT,
+        lambda env: models.WGANGP(SHAPE, latent_dim=4, gp_weight=-1.0),
+        ValueError,
+        r"`gp_weight` must be a number >= 0\. Received: -1\.0",
     ),
     # === Labels out of range ===
     api(
