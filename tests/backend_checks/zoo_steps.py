@@ -346,13 +346,20 @@ def tools_on_a_trained_vae(out):
 
 
 def failed_fit_leaves_the_model_usable(out):
-    """A `fit` that fails inside its first step (here: batches of the wrong
-    image size, from a generator, which `fit` cannot check beforehand)
-    raises, and the model still generates, trains and saves."""
+    """A `predict` of latent vectors of the wrong width, and a `fit` that
+    fails inside its first step (here: batches of the wrong image size,
+    from a generator, which `fit` cannot check beforehand) raise, and the
+    model still generates, trains and saves."""
     model = build("vae")
     model.compile()
     z = latents("vae")
     before = model.generate(z=z)
+    try:
+        model.predict(np.zeros((3, z.shape[1] + 1), "float32"), verbose=0)
+        predict_raised = False
+    except ValueError:
+        predict_raised = True
+    same_after_predict = bool(np.allclose(model.generate(z=z), before))
 
     def wrong_batches():
         while True:
@@ -367,7 +374,9 @@ def failed_fit_leaves_the_model_usable(out):
     same = bool(np.allclose(model.generate(z=z), before))
     model.fit(images, batch_size=8, epochs=1, verbose=0)
     model.save(out / "after_failed_fit.keras")
-    return {"raised": raised, "generates_the_same": same,
+    return {"predict_raised": predict_raised,
+            "generates_after_predict": same_after_predict,
+            "raised": raised, "generates_the_same": same,
             "trained_after": int(model.optimizer.iterations)}  # fmt: skip
 
 

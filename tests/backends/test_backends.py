@@ -324,11 +324,14 @@ def test_callbacks_latent_tools_metrics_and_plots_on_every_backend(
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_failed_fit_leaves_the_model_usable(results, backend):
-    # On JAX, Keras empties the variables for `fit`; the zoo's JAX trainer
-    # puts them back when a step fails (it reads Keras' private
-    # `Variable._value`: this fails if Keras changes how it empties them).
+    # On JAX, Keras empties the variables for `fit` and `predict`; the
+    # zoo's JAX trainer puts them back when a step fails (it reads Keras'
+    # private `Variable._value`: this fails if Keras changes how it empties
+    # them).
     report = fit_report(results, backend, "failed_fit")
     assert report == {
+        "predict_raised": True,
+        "generates_after_predict": True,
         "raised": True,
         "generates_the_same": True,
         "trained_after": 1,

@@ -94,8 +94,14 @@ CASES = [
     cli(
         "traverse-negative-index",
         SIZE,
-        lambda env: ["traverse", env.files["vae.keras"], "--data",
-                     env.files["images.npz"], "--index", "-1"],  # fmt: skip
+        lambda env: [
+            "traverse",
+            env.files["vae.keras"],
+            "--data",
+            env.files["images.npz"],
+            "--index",
+            "-1",
+        ],
         "argument --index: must be a non-negative integer, got '-1'",
     ),
     # === Labels out of range ===

@@ -68,10 +68,11 @@ class Trainer:
         )
         return _run_stateless(self.test_batch, groups, state, data)
 
-    # Keras empties the variables while a JAX `fit` or `evaluate` runs and
-    # puts the values back at the end; an error before the first step
-    # finishes (a shape error while tracing, say) leaves them empty, and
-    # the model could no longer predict or save. Put the old values back.
+    # Keras empties the variables while a JAX `fit`, `evaluate` or
+    # `predict` runs and puts the values back at the end; an error before
+    # the first step finishes (a shape error while tracing, say) leaves
+    # them empty, and the model could no longer generate or save. Put the
+    # old values back.
 
     def fit(self, *args, **kwargs):
         with _values_kept(self):
@@ -80,6 +81,10 @@ class Trainer:
     def evaluate(self, *args, **kwargs):
         with _values_kept(self):
             return super().evaluate(*args, **kwargs)
+
+    def predict(self, *args, **kwargs):
+        with _values_kept(self):
+            return super().predict(*args, **kwargs)
 
 
 class _values_kept:
