@@ -553,6 +553,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
         super().load_own_variables(store)
 
     def compile_from_config(self, config):
+        config = _backend_neutral(config)
         self.compile(**keras.saving.deserialize_keras_object(config))
 
     def get_config(self):
@@ -566,6 +567,36 @@ class GenerativeModel(backend.Trainer, keras.Model):
             }
         )
         return config
+
+
+def _backend_neutral(config):
+    """A serialized compile config with Keras' optimizers named by their
+    public module, `keras.optimizers`.
+
+    Keras names an optimizer by the module of its class, and on PyTorch
+    (or JAX) that is a backend's own (e.g. `keras.src.backend.torch.
+    optimizers.torch_adam`): a file saved there would build that
+    backend's optimizer on another, which cannot train. Keras'
+    public name builds the running backend's.
+
+    Example:
+    >>> _backend_neutral({"optimizer": {"module": "keras.src.backend.torch."
+    ...     "optimizers.torch_adam", "class_name": "Adam"}})
+    {'optimizer': {'module': 'keras.optimizers', 'class_name': 'Adam'}}
+    """
+    if isinstance(config, list):
+        return [_backend_neutral(value) for value in config]
+    if not isinstance(config, dict):
+        return config
+    config = {key: _backend_neutral(value) for key, value in config.items()}
+    module, name = config.get("module"), config.get("class_name")
+    if (
+        isinstance(module, str)
+        and module.startswith("keras.src.backend.")
+        and isinstance(getattr(keras.optimizers, str(name), None), type)
+    ):
+        config["module"] = "keras.optimizers"
+    return config
 
 
 @contextlib.contextmanager
