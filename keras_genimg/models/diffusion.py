@@ -139,7 +139,7 @@ class DiffusionModel(GenerativeModel):
         self.schedule = noise_schedule.NoiseSchedule(schedule, timesteps)
         self.prediction = prediction
         self.label_dropout = float(label_dropout)
-        self.guidance_scale = _check_guidance(guidance_scale)
+        self.guidance_scale = guidance_scale
         self.ema_decay = float(ema_decay)
         if sampling_steps is None:
             sampling_steps = min(
@@ -186,6 +186,16 @@ class DiffusionModel(GenerativeModel):
     def sampling_steps(self, steps):
         self.schedule.sampling_timesteps(steps)  # checks it
         self._sampling_steps = int(steps)
+        self._compiled_latent_to_images = None
+
+    @property
+    def guidance_scale(self):
+        """Classifier-free guidance of sampling; settable."""
+        return self._guidance_scale
+
+    @guidance_scale.setter
+    def guidance_scale(self, scale):
+        self._guidance_scale = _check_guidance(scale)
         self._compiled_latent_to_images = None
 
     @property
@@ -384,7 +394,10 @@ class DiffusionModel(GenerativeModel):
 
         Args:
             num_images, z, seed, labels, batch_size: as for every zoo
-                model; `z` is the initial noise `(batch, H * W * C)`.
+                model; `z` is the initial noise `(batch, H * W * C)`. The
+                seed also draws the stochastic samplers' fresh noise, each
+                image's its own: an image does not depend on `batch_size`
+                or on the images drawn with it.
             steps: int or None. Timesteps visited; defaults to
                 `sampling_steps`.
             sampler: str. `"ddim"` (the default) or `"ddpm"`, the
@@ -421,19 +434,21 @@ class DiffusionModel(GenerativeModel):
         elif labels is not None:
             raise ValueError("This model is unconditional and takes no labels.")
         stochastic = sampler == "ddpm" or eta > 0
-        batch_size = _check_count(
-            "batch_size", batch_size or GENERATE_BATCH_SIZE
-        )
+        if batch_size is None:
+            batch_size = GENERATE_BATCH_SIZE
+        batch_size = _check_count("batch_size", batch_size)
         if stochastic:
             per_image = steps * self.latent_dim
             batch_size = max(1, min(batch_size, MAX_NOISE_FLOATS // per_image))
-        rng = np.random.default_rng(None if seed is None else [seed, 1])
         chunks = []
         for start in range(0, len(z), batch_size):
             x = z[start : start + batch_size].reshape(-1, *self.image_shape)
             fresh = None
             if stochastic:
-                fresh = rng.standard_normal((steps, *x.shape), "float32")
+                noise = _image_noise(
+                    seed, start, len(x), (steps, *self.image_shape)
+                )
+                fresh = np.moveaxis(noise, 0, 1)  # (steps, batch, ...)
             chunk_labels = None if labels is None else labels[start:][: len(x)]
             images = self.sample(
                 x, chunk_labels, steps, guidance_scale, sampler, eta, fresh
@@ -474,6 +489,23 @@ class DiffusionModel(GenerativeModel):
         model = super().from_config(config)
         model.use_ema = bool(sample_with_ema)
         return model
+
+
+def _image_noise(seed, first, count, shape):
+    """Standard normal noise `(count, *shape)` for the images `first` to
+    `first + count - 1`: each image's from a stream of its own, so that
+    it does not depend on the images drawn with it; new noise where
+    `seed` is None."""
+    if seed is None:
+        return np.random.default_rng().standard_normal((count, *shape), "f4")
+    return np.stack(
+        [
+            np.random.default_rng([seed, 1, first + i]).standard_normal(
+                shape, "float32"
+            )
+            for i in range(count)
+        ]
+    )
 
 
 def _check_guidance(scale):

@@ -17,6 +17,8 @@ from keras import ops
 
 SCHEDULES = ("linear", "cosine")
 PREDICTIONS = ("epsilon", "v")
+# The largest beta: a step keeps a thousandth of the signal at least.
+MAX_BETA = 0.999
 
 
 class NoiseSchedule:
@@ -26,7 +28,9 @@ class NoiseSchedule:
     0.02 over 1000 steps (scaled by `1000 / timesteps` for other lengths,
     as Nichol & Dhariwal do); `"cosine"` is Nichol & Dhariwal's (2021)
     `alpha_bar(t) = cos((t / T + s) / (1 + s) * pi / 2) ** 2`, which
-    destroys small images less abruptly, with betas capped at 0.999.
+    destroys small images less abruptly. Betas are capped at 0.999 (the
+    scaled linear ones pass 1 below 21 steps), so that every signal
+    level is above 0.
 
     Args:
         schedule: str. `"linear"` or `"cosine"`.
@@ -60,7 +64,8 @@ class NoiseSchedule:
             s = 0.008
             t = np.arange(timesteps + 1, dtype="float64") / timesteps
             f = np.cos((t + s) / (1 + s) * math.pi / 2) ** 2
-            betas = np.minimum(1.0 - f[1:] / f[:-1], 0.999)
+            betas = 1.0 - f[1:] / f[:-1]
+        betas = np.minimum(betas, MAX_BETA)
         # float64 numpy: the tables below are exact to float32.
         self.alpha_bar = np.cumprod(1.0 - betas)
 

@@ -57,6 +57,12 @@ def test_schedule_goes_from_signal_to_noise(schedule):
     assert alpha_bar[0] > 0.999 and alpha_bar[-1] < 1e-4
     short = NoiseSchedule(schedule, 50).alpha_bar
     assert short[0] > 0.99 and short[-1] < 1e-3
+    # Below 21 steps the scaled linear betas would pass 1: they are capped,
+    # and every signal level stays above 0.
+    for timesteps in (2, 10, 20):
+        alpha_bar = NoiseSchedule(schedule, timesteps).alpha_bar
+        assert np.all(np.diff(alpha_bar) < 0) and alpha_bar[-1] > 0
+        assert alpha_bar[-1] < 0.05
 
 
 def test_forward_process_has_the_promised_moments():
@@ -219,6 +225,28 @@ def test_stochastic_samplers_are_seeded():
     np.testing.assert_array_equal(a, b)
     assert np.abs(a - model.generate(num_images=2, seed=1, steps=10)).max() > 0
     assert c.shape == a.shape
+    # An image does not depend on the images drawn with it.
+    for options in ({"batch_size": 1}, {"num_images": 1}):
+        alone = model.generate(
+            **{"num_images": 2, **options}, seed=1, sampler="ddpm", steps=10
+        )
+        np.testing.assert_allclose(alone, a[: len(alone)], atol=1e-5)
+
+
+def test_a_new_guidance_scale_is_what_generate_samples_with():
+    model = tiny(num_classes=3)
+    labels = [0, 1]
+    before = model.generate(num_images=2, seed=0, labels=labels)
+    expected = model.generate(
+        num_images=2, seed=0, labels=labels, guidance_scale=0.0
+    )
+    model.guidance_scale = 0.0
+    after = model.generate(num_images=2, seed=0, labels=labels)
+    assert np.abs(after - before).max() > 1e-3
+    np.testing.assert_allclose(after, expected, atol=1e-4)
+    assert model.get_config()["guidance_scale"] == 0.0
+    with pytest.raises(ValueError, match="`guidance_scale` must be"):
+        model.guidance_scale = -1.0
 
 
 @pytest.mark.slow
