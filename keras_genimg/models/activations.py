@@ -32,7 +32,8 @@ class LeakyReLU(keras.layers.LeakyReLU):
     Example:
     >>> import numpy as np
     >>> layer = LeakyReLU(0.2)
-    >>> np.round(np.asarray(layer(np.array([-1.0, 2.0]))), 3).tolist()
+    >>> outputs = layer(np.array([-1.0, 2.0], "float32"))
+    >>> [round(float(v), 3) for v in keras.ops.convert_to_numpy(outputs)]
     [-0.2, 2.0]
     """
 

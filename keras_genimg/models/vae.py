@@ -266,6 +266,11 @@ class VAE(GenerativeModel):
 
     def compute_losses(self, images, labels=None, training=False):
         """Returns `(loss, reconstruction_loss, kl_loss)`, batch means."""
+        if self.is_conditional and labels is None:
+            raise ValueError(
+                "This VAE is conditional: pass `labels`, one class index "
+                "per image."
+            )
         return self._compute_losses(
             images, self._label_tensor(labels), training
         )

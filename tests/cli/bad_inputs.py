@@ -294,7 +294,7 @@ CASES = [
         "eval-features-of-a-zoo-model",
         OTHER,
         lambda env: eval_vae(env, "--features", env.files["vae.keras"]),
-        "VAE 'vae' is not a classifier: a judge is a functional Keras model",
+        r"VAE '\w+' is not a classifier: a judge is a functional Keras model",
     ),
     cli(
         "interpolate-other-model",

@@ -15,7 +15,7 @@ CASES = [
         OTHER,
         lambda env: judge_extractor(env.files["vae.keras"]),
         ValueError,
-        "VAE 'vae' is not a classifier",
+        r"VAE '\w+' is not a classifier",
     ),
     api(
         "judge-holdout-of-every-image",
