@@ -1,7 +1,6 @@
 """`genimg train`: train a zoo model on a data set and keep what it made."""
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -212,6 +211,7 @@ def _train(args, out, defaults, options, strategy, chief, precision):
     import keras
 
     from keras_genimg import callbacks, data, models
+    from keras_genimg.callbacks.history_json import write_json_atomic
     from keras_genimg.cli.backend_process import run_on_backend
     from keras_genimg.cli.run_folder import BACKUP_FOLDER
 
@@ -271,11 +271,20 @@ def _train(args, out, defaults, options, strategy, chief, precision):
         real = training_data.first_images[:DIVERSITY_BATCH]
         monitors = [callbacks.ModeCollapseMonitor(real, seed=args.seed)]
     os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "config.json"), "w") as f:
-        config = {k: v for k, v in vars(args).items() if k != "run"}
-        config["mixed_precision"] = precision
-        config["options"] = options
-        json.dump({**config, "backend": keras.backend.backend()}, f)
+    config = {k: v for k, v in vars(args).items() if k != "run"}
+    config.update(
+        mixed_precision=precision,
+        options=options,
+        backend=keras.backend.backend(),
+    )
+    # Recorded once training starts, after the backup (if any) has loaded:
+    # a resume refused for other arguments leaves the run's record as it
+    # was.
+    record_config = keras.callbacks.LambdaCallback(
+        on_train_begin=lambda logs: write_json_atomic(
+            os.path.join(out, "config.json"), config
+        )
+    )
     # A backup restores on this machine only; the other workers would start
     # over and wait for it, so multi-worker runs keep none. It holds the
     # weights, both optimizers' state and the model's random-generator
@@ -310,6 +319,7 @@ def _train(args, out, defaults, options, strategy, chief, precision):
                 callbacks.HistoryJSON(os.path.join(out, "history.json")),
                 # An epoch counts as done once all of the above are saved.
                 *backup,
+                record_config,
                 stop_on_signal,
             ],
         )

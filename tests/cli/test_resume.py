@@ -268,6 +268,37 @@ def test_backup_of_another_model_is_one_clear_error(tmp_path):
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.slow
+def test_a_resume_refused_for_other_arguments_keeps_the_runs_record(
+    tmp_path, monkeypatch, capsys
+):
+    out = tmp_path / "run"
+    args = ["train", "vae", "--limit", "32", "--batch-size", "16",
+            "--image-size", "16", "--epochs", "2", "--verbose", "0",
+            "--out", str(out)]  # fmt: skip
+    backup_epoch_end = TrainingBackup.on_epoch_end
+
+    def stop_after_the_first_backup(self, epoch, logs=None):
+        backup_epoch_end(self, epoch, logs)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            TrainingBackup, "on_epoch_end", stop_after_the_first_backup
+        )
+        with pytest.raises(SystemExit):
+            main([*args, "--latent-dim", "2"])
+    assert completed_epochs(out) == 1
+    record = (out / "config.json").read_text()
+    assert json.loads(record)["latent_dim"] == 2
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--latent-dim", "3"])
+    assert exit_info.value.code == 2
+    assert "not of this model" in capsys.readouterr().err
+    assert (out / "config.json").read_text() == record
+
+
 KILL_AT_BACKUP_WRITE = """
 import os, sys, time
 from keras_genimg.callbacks import training_backup
