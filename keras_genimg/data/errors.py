@@ -1,5 +1,7 @@
 """The error raised for every bad input to `keras_genimg.data`."""
 
+import re
+
 
 class DataSourceError(ValueError):
     """A data source or a loading argument is invalid or unreadable.
@@ -20,13 +22,18 @@ class DataSourceError(ValueError):
 
 
 def op_error_reason(err):
-    """The reason in a TensorFlow `OpError`, without the op's name and
-    device that TensorFlow wraps it in.
+    """The reason in a TensorFlow `OpError`, without the function, node
+    and op names that TensorFlow wraps it in.
 
     Example:
     >>> class OpError:
     ...     message = "{{function_node x}} Invalid PNG data, size 60 [Op:D]"
     >>> op_error_reason(OpError())
     'Invalid PNG data, size 60'
+    >>> OpError.message = "Bad GIF\\n\\t [[{{node decode_image}}]] [Op:Next]"
+    >>> op_error_reason(OpError())
+    'Bad GIF'
     """
-    return err.message.split("}}")[-1].split("[Op:")[0].strip()
+    message = re.sub(r"\{\{function_node [^}]*\}\}", "", err.message)
+    message = message.split("[[")[0].split("[Op:")[0]
+    return " ".join(message.split())

@@ -9,6 +9,7 @@ import keras
 import tensorflow as tf
 
 from keras_genimg.data.errors import DataSourceError, op_error_reason
+from keras_genimg.data.finish import convert_channels
 
 EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _COLOR_MODES = {1: "grayscale", 2: "grayscale", 3: "rgb", 4: "rgba"}
@@ -55,20 +56,31 @@ def load_folder(path, image_size=None, channels=None):
     first = _image_shape(files[0])
     image_size = tuple(image_size or first[:2])
     shrinking = all(new <= old for new, old in zip(image_size, first))
+    color_mode = _COLOR_MODES[channels or first[2]]
+    # TensorFlow decodes GIFs to RGB only, and BMPs to RGB or RGBA: with
+    # such files, grayscale is decoded as RGB and converted.
+    from_rgb = color_mode == "grayscale" and any(
+        file.suffix.lower() in (".gif", ".bmp") for file in files
+    )
     ds = keras.utils.image_dataset_from_directory(
         str(path),
         labels="inferred" if labelled else None,
         label_mode="int",
-        color_mode=_COLOR_MODES[channels or first[2]],
+        color_mode="rgb" if from_rgb else color_mode,
         batch_size=None,
         image_size=image_size,
         shuffle=False,
         interpolation="area" if shrinking else "bilinear",
         verbose=False,
     )
+
+    def scale(image):
+        image = image / 255.0
+        return convert_channels(image, 1) if from_rgb else image
+
     if labelled:
-        return ds.map(lambda x, y: (x / 255.0, y))
-    return ds.map(lambda x: (x / 255.0, None))
+        return ds.map(lambda x, y: (scale(x), y))
+    return ds.map(lambda x: (scale(x), None))
 
 
 def decode_failure(path, err):

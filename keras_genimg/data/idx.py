@@ -7,6 +7,7 @@ accepted too).
 """
 
 import gzip
+import math
 import re
 import zlib
 from pathlib import Path
@@ -53,31 +54,41 @@ def read_idx(path, magic):
         with opener(path, "rb") as f:
             header = f.read(header_size)
             dims = _check_header(path, header, magic, header_size)
-            expected = int(np.prod(dims, dtype=np.int64))
+            expected = math.prod(dims)
             # Read what the header promises (and one byte more, to tell a
             # longer file), never more: a small gzip file that inflates
-            # to gigabytes costs no more memory than its header declares.
-            most = path.stat().st_size * MAX_DEFLATE_RATIO
-            if compressed and header_size + expected > most:
+            # to gigabytes costs no more memory than its header declares,
+            # and a plain file is not read past its size.
+            size = path.stat().st_size
+            if compressed and header_size + expected > size * MAX_DEFLATE_RATIO:
                 raise DataSourceError(
                     f"IDX file {str(path)!r} is corrupt: its header promises "
                     f"{expected:,} bytes for shape {dims}, more than a gzip "
-                    f"file of {path.stat().st_size:,} bytes can hold."
+                    f"file of {size:,} bytes can hold."
                 )
+            if not compressed and header_size + expected > size:
+                raise _truncated(path, expected, dims, size - header_size)
             data = f.read(expected + 1)
     except (OSError, EOFError, zlib.error) as err:
         raise DataSourceError(
             f"IDX file {str(path)!r} could not be read; it is corrupt or "
             f"truncated ({err})."
         ) from err
-    if len(data) != expected:
-        state = "truncated" if len(data) < expected else "corrupt"
-        found = f"{len(data)}" if len(data) < expected else "more"
+    if len(data) < expected:
+        raise _truncated(path, expected, dims, len(data))
+    if len(data) > expected:
         raise DataSourceError(
-            f"IDX file {str(path)!r} is {state}: its header promises "
-            f"{expected} bytes of data for shape {dims}, found {found}."
+            f"IDX file {str(path)!r} is corrupt: its header promises "
+            f"{expected} bytes of data for shape {dims}, found more."
         )
     return np.frombuffer(data, np.uint8).reshape(dims)
+
+
+def _truncated(path, expected, dims, found):
+    return DataSourceError(
+        f"IDX file {str(path)!r} is truncated: its header promises "
+        f"{expected} bytes of data for shape {dims}, found {found}."
+    )
 
 
 def _check_header(path, header, magic, header_size):

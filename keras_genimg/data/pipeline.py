@@ -293,7 +293,9 @@ def load_slice(
     """
     options = dict(split=split, data_dir=data_dir)
     if image_shape is not None:
-        options.update(image_size=image_shape[:2], channels=image_shape[2])
+        # Images with alpha (4 channels, as the source gives them) are kept.
+        channels = image_shape[2] if image_shape[2] in (1, 3) else None
+        options.update(image_size=image_shape[:2], channels=channels)
     if data_range is not None:
         options["limit"] = data_range[1]
     try:

@@ -75,6 +75,12 @@ def _write_files(tmp):
             "train-images-idx3-ubyte.gz",
             gzip.compress(header + bytes(160))[:30],
         ),
+        # A header that promises about a terabyte.
+        "idx_huge": (
+            "train-images-idx3-ubyte",
+            b"".join(n.to_bytes(4, "big") for n in (0x803, 2**24, 2**8, 2**8))
+            + bytes(100),
+        ),
     }
     for name, (file, content) in idx_files.items():
         path(name).mkdir()

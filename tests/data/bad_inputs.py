@@ -110,6 +110,13 @@ CASES = [
         "is truncated: its header promises 160 bytes .* found 50",
     ),
     api(
+        "idx-header-promising-a-terabyte",
+        FILES,
+        lambda env: data.load_images(env.files["idx_huge"]),
+        DataSourceError,
+        r"is truncated: its header promises 1099511627776 bytes .* found 100",
+    ),
+    api(
         "truncated-idx-gz",
         FILES,
         lambda env: data.load_images(env.files["idx_gz"]),

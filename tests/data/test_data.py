@@ -12,7 +12,9 @@ from keras_genimg.data import (
     SHAPE_CLASSES,
     DataSourceError,
     load_arrays,
+    load_dataset,
     load_images,
+    load_slice,
     render_shapes,
     tfds_source,
 )
@@ -371,6 +373,32 @@ def test_folder_without_subfolders_and_empty(tmp_path):
     (empty / "notes.txt").write_text("not an image")
     with pytest.raises(DataSourceError, match=r"empty.*holds no images.*\.png"):
         load_images(empty)
+
+
+def test_gif_and_bmp_folders_load_as_grayscale(tmp_path):
+    # TensorFlow decodes neither to one channel; the folder converts them.
+    from PIL import Image
+
+    gray = np.arange(0, 240, 15, dtype=np.uint8).reshape(4, 4)
+    Image.fromarray(gray, "L").save(tmp_path / "a.bmp")
+    Image.fromarray(np.stack([gray] * 3, -1), "RGB").save(tmp_path / "b.gif")
+    for channels in (None, 1):  # None: the first file's, grayscale
+        x, _ = load_arrays(tmp_path, channels=channels)
+        assert x.shape == (2, 4, 4, 1)
+        np.testing.assert_allclose(x[0, ..., 0], gray / 255, atol=1 / 255)
+        # A GIF's palette holds the image's 16 grays exactly.
+        np.testing.assert_allclose(x[1, ..., 0], gray / 255, atol=1 / 255)
+    x, _ = load_arrays(tmp_path, channels=3)
+    assert x.shape == (2, 4, 4, 3)
+
+
+def test_a_slice_is_read_back_in_the_shape_of_a_model_of_its_data():
+    rgba = np.random.default_rng(0).integers(0, 256, (8, 6, 6, 4), np.uint8)
+    for images in (rgba, rgba[..., :3], rgba[..., :1]):
+        shape = load_dataset(images, batch_size=4).image_shape
+        x, y = load_slice(images, data_range=(2, 6, 2), image_shape=shape)
+        assert y is None and x.shape == (2, *shape)
+        np.testing.assert_allclose(x, images[2:6:2] / 255, atol=1e-6)
 
 
 # === TensorFlow Datasets ===
