@@ -269,6 +269,13 @@ def _autoencoder_signatures(model):
             z_mean, z_log_var = model.encoder(images, training=False)
         else:
             label = _check_labels(label, num_classes)
+            # The encoder would take one label for a whole batch.
+            same = tf.debugging.assert_equal(
+                tf.shape(label)[0], tf.shape(images)[0],
+                message="label and images must have the same batch size",
+            )  # fmt: skip
+            with tf.control_dependencies([same]):
+                label = tf.identity(label)
             z_mean, z_log_var = model.encoder([images, label], training=False)
         return tf.cast(z_mean, tf.float32), tf.cast(z_log_var, tf.float32)
 

@@ -512,6 +512,11 @@ def test_conditional_vae_exports_encode_and_reconstruct(tmp_path):
         assert np.abs(other - z_mean).max() > 1e-4
         with pytest.raises(ServingError, match="label"):
             client.reconstruct(images, [0, 1, 2, 3])
+        # As TF Serving feeds it: one label for two images is refused.
+        one_label = {"images": images[:2], "label": np.array([2], "int32")}
+        outputs = client.signatures["encode"]["outputs"]
+        with pytest.raises(ServingError, match="the same batch size"):
+            client.transport.predict("encode", one_label, outputs)
         mask = editing.make_mask("center", (16, 16, 1), 4)
         inputs = {"images": images, "mask": mask, "label": labels}
         np.testing.assert_allclose(
