@@ -43,8 +43,14 @@ class HistoryJSON(keras.callbacks.Callback):
         kept = sum(1 for e in self.history.get("epoch", []) if e <= epoch)
         self.history = {k: v[:kept] for k, v in self.history.items()}
         self.history.setdefault("epoch", []).append(epoch + 1)
-        for key, value in (logs or {}).items():
-            self.history.setdefault(key, [None] * kept).append(float(value))
+        logs = logs or {}
+        for key in logs.keys() - self.history.keys():
+            self.history[key] = [None] * kept
+        # A value not logged this epoch (validation every other epoch,
+        # say) is None here, so that every list lines up with `epoch`.
+        for key, values in self.history.items():
+            if key != "epoch":
+                values.append(float(logs[key]) if key in logs else None)
         write_json_atomic(self.path, self.history)
 
 

@@ -32,6 +32,7 @@ class StopOnSignal(keras.callbacks.Callback):
         self._previous = {}
 
     def __enter__(self):
+        self.received = None  # a signal of an earlier block is past
         if threading.current_thread() is threading.main_thread():
             self._previous = {
                 number: signal.signal(number, self._record)

@@ -89,7 +89,10 @@ def check_mask(mask, image_shape, num_images=None):
         raise ValueError(
             f"A mask must be numeric. Received dtype {mask.dtype}."
         )
-    if mask.ndim == 2 or (mask.ndim == 3 and mask.shape[:2] == (height, width)):
+    if mask.ndim == 2 or (
+        mask.ndim == 3 and mask.shape == (height, width, mask.shape[2])
+        and mask.shape[2] in (1, channels)
+    ):  # fmt: skip
         mask = mask[None]
     if mask.ndim == 3:
         mask = mask[..., None]

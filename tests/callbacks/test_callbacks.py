@@ -101,6 +101,24 @@ def test_sample_grid_rejects_bad_arguments(tmp_path):
 
 
 @pytest.mark.slow
+def test_history_json_lines_values_up_with_their_epochs(tmp_path):
+    # Validation every other epoch: its values sit at epochs 2 and 4.
+    callback = HistoryJSON(tmp_path / "history.json")
+    callback.on_train_begin()
+    for epoch in range(4):
+        logs = {"loss": 10.0 - epoch}
+        if epoch % 2:
+            logs["val_loss"] = 20.0 - epoch
+        callback.on_epoch_end(epoch, logs)
+    with open(tmp_path / "history.json") as f:
+        written = json.load(f)
+    assert written == {
+        "epoch": [1, 2, 3, 4],
+        "loss": [10.0, 9.0, 8.0, 7.0],
+        "val_loss": [None, 19.0, None, 17.0],
+    }
+
+
 def test_history_json_and_checkpoint(tmp_path):
     vae = VAE(image_shape=SHAPE, latent_dim=4, filters=8, seed=0)
     vae.compile()

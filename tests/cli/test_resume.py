@@ -257,6 +257,14 @@ def test_stop_on_signal_stops_fit_after_the_step_the_signal_came_in():
                       callbacks=[stop_on_signal])  # fmt: skip
     assert int(model.optimizer.iterations) == 1
     assert signal.getsignal(signal.SIGINT) is before
+    # The same callback in a new block forgets the signal of the last one.
+    with stop_on_signal:
+        try:
+            model.fit(images, batch_size=16, epochs=1, verbose=0,
+                      callbacks=[stop_on_signal])  # fmt: skip
+        except KeyboardInterrupt:
+            pytest.fail("the signal of the last block stopped this one")
+    assert int(model.optimizer.iterations) == 5
 
 
 def test_backup_of_another_model_is_one_clear_error(tmp_path):

@@ -40,6 +40,11 @@ def test_mask_presets_mark_the_promised_pixels():
     assert box[2, 1:4].sum() == 0 and box.sum() == 20 - 3
     array = editing.make_mask(np.ones((16, 16)) - np.eye(16), SHAPE, 3)
     assert array.shape == (3, *SHAPE) and array.dtype == np.float32
+    # (batch, H, W) masks, of a batch as large as the images are high.
+    per_image = np.stack([np.ones((16, 16)) - np.eye(16)] * 16)
+    per_image[3] = 1 - np.eye(16)[::-1]
+    array = editing.make_mask(per_image, SHAPE, 16)
+    np.testing.assert_array_equal(array[..., 0], per_image)
 
 
 @pytest.mark.parametrize(
@@ -72,6 +77,9 @@ def test_noise_presets():
     assert 0.15 < hit.mean() < 0.25 and set(np.unique(sp[hit])) == {0, 1}
     estimated = editing.estimate_noise_std(noisy)
     np.testing.assert_allclose(estimated, 0.1, atol=0.015)
+    # On RGB images, each channel's own noise.
+    rgb = editing.corrupt(np.full((2, 32, 32, 3), 0.5, "f4"), "gaussian:0.1")
+    np.testing.assert_allclose(editing.estimate_noise_std(rgb), 0.1, atol=0.015)
     with pytest.raises(ValueError, match="Expected one of: gaussian"):
         editing.corrupt(images, "blur:2")
 
