@@ -10,31 +10,41 @@ class TrainingDivergedError(RuntimeError):
 
 
 class DivergenceGuard(keras.callbacks.Callback):
-    """Stops `fit` as soon as a logged value is NaN or infinite.
+    """Stops `fit` as soon as a loss or metric of the training step (or
+    its validation counterpart) is NaN or infinite.
 
     Unlike `keras.callbacks.TerminateOnNaN`, which ends the epoch quietly,
     this raises `TrainingDivergedError` naming the epoch, the batch and
     the value, so a script or the command line fails loudly. Because the
     error is raised before the epoch ends, epoch-end checkpoints (such as
     `AtomicCheckpoint` and `keras.callbacks.BackupAndRestore`) keep the last
-    epoch that finished with finite values.
+    epoch that finished with finite values. Values that other callbacks
+    log at the end of an epoch are theirs to judge: `SampleMetric` logs
+    NaN on the epochs it skips.
 
     Example:
     >>> guard = DivergenceGuard()
     >>> # model.fit(data, epochs=10, callbacks=[guard])
     """
 
+    def on_train_begin(self, logs=None):
+        self._step_keys = set()
+
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        self._step_keys.update(logs)
         self._check(logs, f"batch {batch + 1}")
 
     def on_epoch_end(self, epoch, logs=None):
+        keys = self._step_keys | {f"val_{key}" for key in self._step_keys}
+        logs = {k: v for k, v in (logs or {}).items() if k in keys}
         self._check(logs, "the end of the epoch")
 
     def _check(self, logs, where):
-        for key, value in (logs or {}).items():
+        for key, value in logs.items():
             try:
                 value = float(value)
             except (TypeError, ValueError):

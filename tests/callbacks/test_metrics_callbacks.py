@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from keras_genimg.callbacks import (
+    DivergenceGuard,
     HistoryJSON,
     SampleMetric,
     TensorBoardGrid,
@@ -55,6 +56,8 @@ def test_sample_metric_logs_every_n_epochs_for_checkpoints(tmp_path):
                 best, monitor="val_fid", mode="min", save_best_only=True
             ),
             HistoryJSON(tmp_path / "history.json"),
+            # NaN on the epochs the metric skips is no divergence.
+            DivergenceGuard(),
         ],
     )
     logged = history.history["val_fid"]

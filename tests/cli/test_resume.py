@@ -1,6 +1,7 @@
 """Resuming a killed `genimg train`, and stopping on divergence."""
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -113,6 +114,18 @@ def test_divergence_stops_with_a_clear_error(tmp_path):
     with pytest.raises(TrainingDivergedError, match=r"epoch 1, at batch \d"):
         vae.fit(images, batch_size=16, epochs=3, verbose=0,
                 callbacks=[DivergenceGuard()])  # fmt: skip
+
+
+def test_divergence_is_of_the_steps_losses_and_metrics():
+    guard = DivergenceGuard()
+    guard.set_model(VAE(image_shape=(16, 16, 1), latent_dim=2, filters=4))
+    guard.on_train_begin()
+    guard.on_epoch_begin(0)
+    guard.on_train_batch_end(0, {"loss": 1.0, "kl_loss": 0.5})
+    # A callback's own value (a sample metric it skipped) is its business.
+    guard.on_epoch_end(0, {"loss": 1.0, "val_fid": math.nan})
+    with pytest.raises(TrainingDivergedError, match="val_loss is inf"):
+        guard.on_epoch_end(0, {"loss": 1.0, "val_loss": math.inf})
 
 
 @pytest.mark.slow
