@@ -73,6 +73,17 @@ class SampleGrid(keras.callbacks.Callback):
         self._latent = None
 
     def on_train_begin(self, logs=None):
+        if (
+            self.reconstruction_images is not None
+            and self.reconstruction_labels is None
+            and getattr(self.model, "num_classes", None) is not None
+            and hasattr(self.model, "reconstruct")
+        ):
+            raise ValueError(
+                f"{type(self.model).__name__} is conditional: pass "
+                "`reconstruction_labels`, the classes of "
+                "`reconstruction_images`."
+            )
         os.makedirs(self.directory, exist_ok=True)
         if self._latent is None and hasattr(self.model, "sample_latent"):
             self._latent = self.model.sample_latent(

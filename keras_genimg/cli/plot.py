@@ -74,6 +74,7 @@ def _plot_latent(args, model_path):
             os.path.join(out, "latent_manifold.png"),
             grid_size=args.grid_size,
             images=images,
+            labels=labels,
         )
     ]
     if images is not None:

@@ -266,14 +266,19 @@ class VAE(GenerativeModel):
 
     def compute_losses(self, images, labels=None, training=False):
         """Returns `(loss, reconstruction_loss, kl_loss)`, batch means."""
+        self._check_given(labels)
+        return self._compute_losses(
+            images, self._label_tensor(labels), training
+        )
+
+    def _check_given(self, labels):
+        """Raises for a conditional VAE given no labels: the classes of
+        images are theirs, not to be drawn in turn as for sampling."""
         if self.is_conditional and labels is None:
             raise ValueError(
                 "This VAE is conditional: pass `labels`, one class index "
                 "per image."
             )
-        return self._compute_losses(
-            images, self._label_tensor(labels), training
-        )
 
     def _label_tensor(self, labels):
         if not self.is_conditional:
@@ -294,6 +299,7 @@ class VAE(GenerativeModel):
             `(z_mean, z_log_var)`, float32 numpy arrays `(batch, latent_dim)`.
         """
         images = self.check_images(images)
+        self._check_given(labels)
         if self.is_conditional:
             labels = ops.convert_to_tensor(
                 self.check_labels(labels, len(images))

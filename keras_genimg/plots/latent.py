@@ -92,17 +92,35 @@ def manifold_latents(latent_dim, grid_size=20, plane=None):
     return np.asarray(points, dtype="float32")
 
 
-def encode_means(model, images):
-    """Posterior means of `images` from a model with `encode`, batched."""
+def encode_means(model, images, labels=None):
+    """Posterior means of `images` from a model with `encode`, batched;
+    a conditional model's `labels` are the images' classes."""
+    if getattr(model, "num_classes", None) is None:
+        return np.concatenate(
+            [
+                model.encode(images[i : i + ENCODE_BATCH])[0]
+                for i in range(0, len(images), ENCODE_BATCH)
+            ]
+        )
+    if labels is None:
+        raise ValueError(
+            f"{type(model).__name__} is conditional: its latent space is "
+            "drawn from images of known classes; pass their labels."
+        )
+    labels = np.asarray(labels)
     return np.concatenate(
         [
-            model.encode(images[i : i + ENCODE_BATCH])[0]
+            model.encode(
+                images[i : i + ENCODE_BATCH], labels[i : i + ENCODE_BATCH]
+            )[0]
             for i in range(0, len(images), ENCODE_BATCH)
         ]
     )
 
 
-def plot_latent_manifold(model, path, grid_size=20, images=None):
+def plot_latent_manifold(
+    model, path, grid_size=20, images=None, labels=None, label=0
+):
     """Decodes a grid of latent points into one picture.
 
     With a 2-D latent space the grid spans both axes; with a larger one it
@@ -115,6 +133,9 @@ def plot_latent_manifold(model, path, grid_size=20, images=None):
         path: str or path-like. The PNG to write (800x800 pixels).
         grid_size: int. Images per side. Defaults to 20.
         images: float32 array `(N, H, W, C)` in [0, 1] or None.
+        labels: the classes of `images`, for a conditional VAE.
+        label: int. The class every point is decoded as, for a
+            conditional VAE. Defaults to 0.
 
     Returns:
         str. The path written.
@@ -124,9 +145,11 @@ def plot_latent_manifold(model, path, grid_size=20, images=None):
     """
     plane = None
     if images is not None and model.latent_dim > 2:
-        plane = principal_plane(encode_means(model, images))
+        plane = principal_plane(encode_means(model, images, labels))
+    conditional = getattr(model, "num_classes", None) is not None
     decoded = model.generate(
-        z=manifold_latents(model.latent_dim, grid_size, plane)
+        z=manifold_latents(model.latent_dim, grid_size, plane),
+        labels=label if conditional else None,
     )
     grid = make_grid(decoded, num_columns=grid_size, border=0)
     figure = new_figure(MANIFOLD_SIZE, MANIFOLD_SIZE)
@@ -139,7 +162,8 @@ def plot_latent_manifold(model, path, grid_size=20, images=None):
     names = ("z[0]", "z[1]") if plane is None else ("PC 1", "PC 2")
     axes.set_xlabel(f"{names[0]} (N(0, 1) quantile)")
     axes.set_ylabel(f"{names[1]} (N(0, 1) quantile)")
-    axes.set_title(f"Latent manifold ({model.latent_dim}-D latent space)")
+    title = f"Latent manifold ({model.latent_dim}-D latent space)"
+    axes.set_title(title + (f", class {label}" if conditional else ""))
     return save_figure(figure, path)
 
 
@@ -152,7 +176,8 @@ def plot_latent_scatter(model, images, labels, path):
     Args:
         model: a VAE (`encode`).
         images: float32 array `(N, H, W, C)` in [0, 1].
-        labels: int array `(N,)` or None (one colour).
+        labels: int array `(N,)` or None (one colour); a conditional VAE
+            encodes each image with its label.
         path: str or path-like. The PNG to write (800x700 pixels).
 
     Returns:
@@ -161,7 +186,7 @@ def plot_latent_scatter(model, images, labels, path):
     Example:
     >>> # plot_latent_scatter(vae, x[:2000], y[:2000], "latent_scatter.png")
     """
-    means = encode_means(model, images)
+    means = encode_means(model, images, labels)
     plane = principal_plane(means)
     points = (means - means.mean(axis=0)) @ plane.T
     if means.shape[1] == 2:

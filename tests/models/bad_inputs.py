@@ -314,6 +314,13 @@ CASES = [
         r"`labels` must be in \[0, 3\)",
     ),
     api(
+        "cvae-encode-without-labels",
+        LABELS,
+        lambda env: env.cvae.encode(labelled()),
+        ValueError,
+        "This VAE is conditional: pass `labels`, one class index per image",
+    ),
+    api(
         "cvae-losses-without-labels",
         LABELS,
         lambda env: env.cvae.compute_losses(labelled()),

@@ -111,6 +111,36 @@ def test_latent_manifold_and_scatter(tmp_path, latent_dim):
     assert_not_blank(pixels)
 
 
+def test_a_conditional_vaes_latent_space_is_drawn_with_the_images_classes(
+    tmp_path,
+):
+    from keras_genimg.callbacks import SampleGrid
+    from keras_genimg.plots.latent import encode_means
+
+    cvae = VAE(image_shape=SHAPE, latent_dim=3, num_classes=3, seed=0)
+    images = np.random.default_rng(0).random((6,) + SHAPE, "float32")
+    labels = np.array([2, 2, 1, 0, 1, 2])
+    np.testing.assert_array_equal(
+        encode_means(cvae, images, labels), cvae.encode(images, labels)[0]
+    )
+    # Not the classes in turn, which sampling draws.
+    for call in (
+        lambda: cvae.encode(images),
+        lambda: plot_latent_scatter(cvae, images, None, tmp_path / "s.png"),
+    ):
+        with pytest.raises(ValueError, match="conditional"):
+            call()
+    manifold = plot_latent_manifold(
+        cvae, tmp_path / "m.png", grid_size=3, images=images, labels=labels,
+        label=1,
+    )  # fmt: skip
+    assert_not_blank(read_png(manifold))
+    grid = SampleGrid(tmp_path / "grids", reconstruction_images=images)
+    grid.set_model(cvae)
+    with pytest.raises(ValueError, match="reconstruction_labels"):
+        grid.on_train_begin()
+
+
 def test_animate_grids_in_epoch_order(tmp_path):
     samples = tmp_path / "samples"
     for epoch in (10, 2, 1):  # written out of order on purpose
