@@ -80,8 +80,15 @@ def _at_least(low):
 
 
 def gif_path(args):
-    """The GIF path: `--gif`, or `--out` with a `.gif` ending."""
-    return args.gif or os.path.splitext(args.out)[0] + ".gif"
+    """The GIF path: `--gif`, or `--out` with a `.gif` ending; refuses
+    one that would overwrite the strip."""
+    gif = args.gif or os.path.splitext(args.out)[0] + ".gif"
+    if os.path.abspath(gif) == os.path.abspath(args.out):
+        raise ValueError(
+            f"--out {args.out} would be overwritten by the GIF: --out names "
+            "the PNG strip, --gif the animation."
+        )
+    return gif
 
 
 def run(args):
@@ -90,6 +97,7 @@ def run(args):
 
     args.out = args.out or output_beside(args.model, "interpolation.png")
     check_output_file(args.out)
+    gif = gif_path(args)
     model = load_model(args.model, compile=False)
     conditional = getattr(model, "num_classes", None) is not None
     if args.label is not None and not conditional:
@@ -99,8 +107,8 @@ def run(args):
     else:
         rows = _prior_rows(model, args)
     latent.save_strip(args.out, rows)
-    latent.save_gif(gif_path(args), rows)
-    print(f"Wrote {args.out} and {gif_path(args)}")
+    latent.save_gif(gif, rows)
+    print(f"Wrote {args.out} and {gif}")
 
 
 def _prior_rows(model, args):

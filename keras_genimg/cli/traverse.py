@@ -95,6 +95,7 @@ def run(args):
         raise ValueError(f"--steps must be >= 2, got {args.steps}.")
     args.out = args.out or output_beside(args.model, "traversal.png")
     check_output_file(args.out)
+    gif = gif_path(args)
     model = load_model(args.model, compile=False)
     conditional = getattr(model, "num_classes", None) is not None
     if conditional and args.label is None:
@@ -116,9 +117,9 @@ def run(args):
         for dim in dims
     ]
     latent.save_strip(args.out, rows, [f"dim {d}" for d in dims])
-    latent.save_gif(gif_path(args), rows)
+    latent.save_gif(gif, rows)
     print(
-        f"Wrote {args.out} and {gif_path(args)}: dimensions "
+        f"Wrote {args.out} and {gif}: dimensions "
         f"{', '.join(map(str, dims))} from {args.range[0]:g} to "
         f"{args.range[1]:g}"
     )

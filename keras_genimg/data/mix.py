@@ -46,8 +46,11 @@ def mix(real, synthetic, ratio, seed=None):
             f"real images are {real_x.shape[1:]} but synthetic images are "
             f"{fake_x.shape[1:]}; they must have the same shape."
         )
-    if not np.isfinite(ratio) or ratio < 0:
-        raise DataSourceError(f"ratio must be >= 0, got {ratio!r}.")
+    number = isinstance(ratio, int | float | np.integer | np.floating)
+    if not number or isinstance(ratio, bool) or not ratio >= 0:
+        raise DataSourceError(f"ratio must be a number >= 0, got {ratio!r}.")
+    if not np.isfinite(ratio):
+        raise DataSourceError(f"ratio must be finite, got {ratio!r}.")
     count = int(round(ratio * len(real_x)))
     if count > len(fake_x):
         raise DataSourceError(

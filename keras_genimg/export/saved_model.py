@@ -107,10 +107,16 @@ def export_saved_model(model, base_dir, version=None, warmup=True):
 def _warn_if_contract_changes(base_dir, staging):
     """Warns when the new version's signatures differ from the latest
     version's: TF Serving swaps versions under running clients."""
-    found = versions.version_dirs(base_dir)
-    if not found:
+    # A version folder without a SavedModel (emptied by hand, say) serves
+    # nothing: the latest one that serves is compared.
+    serving = [
+        os.path.join(base_dir, name)
+        for _, name in sorted(versions.version_dirs(base_dir).items())
+        if os.path.isfile(os.path.join(base_dir, name, tables.SAVED_MODEL_FILE))
+    ]
+    if not serving:
         return
-    latest = os.path.join(base_dir, found[max(found)])
+    latest = serving[-1]
     change = contract_change(
         tables.from_saved_model(latest),
         tables.from_saved_model(staging),

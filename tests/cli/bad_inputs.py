@@ -92,6 +92,17 @@ CASES = [
         "argument --steps: must be an integer >= 2, got '0'",
     ),
     cli(
+        "interpolate-strip-named-as-the-gif",
+        OUTPUT,
+        lambda env: [
+            "interpolate",
+            env.files["vae.keras"],
+            "--out",
+            str(env.tmp / "strip.gif"),
+        ],  # fmt: skip
+        "would be overwritten by the GIF: --out names the PNG strip",
+    ),
+    cli(
         "traverse-negative-index",
         SIZE,
         lambda env: [

@@ -48,6 +48,9 @@ def test_mix_adds_ratio_synthetic_images_per_real_one():
         (labelled(4, 0.0), (np.ones((4, 4, 4, 1), "f4"), [0] * 4), 1, "shape"),
         ((np.zeros((4,) + SHAPE, "f4"), None), labelled(4, 1.0), 1, "labels"),
         (labelled(4, 0.0), labelled(4, 1.0), -1.0, "ratio"),
+        (labelled(4, 0.0), labelled(4, 1.0), "2", "a number >= 0, got '2'"),
+        (labelled(4, 0.0), labelled(4, 1.0), None, "a number >= 0, got None"),
+        (labelled(4, 0.0), labelled(4, 1.0), np.inf, "finite, got inf"),
     ],
 )
 def test_mix_rejects_bad_input(real, fake, ratio, message):

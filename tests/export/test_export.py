@@ -251,6 +251,14 @@ def test_versions_count_up_and_are_never_overwritten(tmp_path, exported):
     ):
         export_saved_model(exported.models["ddpm"], base_dir, warmup=False)
     assert sorted(os.listdir(base_dir)) == ["1", "7", "8", "9"]
+    # A version folder emptied by hand does not stop the next export,
+    # which compares its contract with the latest SavedModel (9's).
+    (base_dir / "10").mkdir()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ddpm = exported.models["ddpm"]
+        path = export_saved_model(ddpm, base_dir, warmup=False)
+    assert path.endswith("11")
 
 
 @pytest.mark.slow
