@@ -18,7 +18,8 @@ def add_parsers(commands):
                 "CVAE: inversion of the decoder from its prior's modes; "
                 "GANs: inversion of the generator; ddpm: RePaint with "
                 "resampling / SDEdit). Writes OUT/restored.npz (float32 "
-                "images in [0, 1], and labels) and OUT/strip.png: for the "
+                "images in [0, 1], and the labels of a conditional model) and "
+                "OUT/strip.png: for the "
                 f"first {STRIP_ROWS} images, corrupted | restored | "
                 "original, when the originals are known."
             ),
