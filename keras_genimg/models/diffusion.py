@@ -130,17 +130,17 @@ class DiffusionModel(GenerativeModel):
                 f"Unknown `prediction` {prediction!r}. Expected one of: "
                 f"{', '.join(noise_schedule.PREDICTIONS)}."
             )
-        label_dropout = _check_number("label_dropout", label_dropout, 0, 1)
-        ema_decay = _check_number("ema_decay", ema_decay, 0.0, below=1.0)
         self.filters = int(filters)
         self.channel_multipliers = tuple(int(m) for m in channel_multipliers)
         self.num_res_blocks = _check_count("num_res_blocks", num_res_blocks)
         self.attention = bool(attention)
         self.schedule = noise_schedule.NoiseSchedule(schedule, timesteps)
         self.prediction = prediction
-        self.label_dropout = float(label_dropout)
+        self.label_dropout = _check_number(
+            "label_dropout", label_dropout, 0.0, below=1.0
+        )
         self.guidance_scale = guidance_scale
-        self.ema_decay = float(ema_decay)
+        self.ema_decay = _check_number("ema_decay", ema_decay, 0.0, below=1.0)
         if sampling_steps is None:
             sampling_steps = min(
                 DEFAULT_SAMPLING_STEPS, self.schedule.timesteps

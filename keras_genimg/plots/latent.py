@@ -94,24 +94,15 @@ def manifold_latents(latent_dim, grid_size=20, plane=None):
 
 def encode_means(model, images, labels=None):
     """Posterior means of `images` from a model with `encode`, batched;
-    a conditional model's `labels` are the images' classes."""
-    if getattr(model, "num_classes", None) is None:
-        return np.concatenate(
-            [
-                model.encode(images[i : i + ENCODE_BATCH])[0]
-                for i in range(0, len(images), ENCODE_BATCH)
-            ]
-        )
-    if labels is None:
-        raise ValueError(
-            f"{type(model).__name__} is conditional: its latent space is "
-            "drawn from images of known classes; pass their labels."
-        )
-    labels = np.asarray(labels)
+    a conditional model's `labels` are the images' classes (its `encode`
+    refuses the images without them)."""
+    conditional = getattr(model, "num_classes", None) is not None
+    labels = np.asarray(labels) if conditional and labels is not None else None
     return np.concatenate(
         [
             model.encode(
-                images[i : i + ENCODE_BATCH], labels[i : i + ENCODE_BATCH]
+                images[i : i + ENCODE_BATCH],
+                None if labels is None else labels[i : i + ENCODE_BATCH],
             )[0]
             for i in range(0, len(images), ENCODE_BATCH)
         ]

@@ -164,10 +164,8 @@ def test_help_and_version_answer_without_starting_keras():
     for argv in (["--help"], ["--version"], ["train", "--help"]):
         run = subprocess.run(
             [sys.executable, "-X", "importtime", shutil.which("genimg"), *argv],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
         assert run.returncode == 0, run.stderr
         imported = {line.split("|")[-1].strip().split(".")[0]
                     for line in run.stderr.splitlines()[1:]}  # fmt: skip

@@ -422,6 +422,15 @@ def test_good_answer_from_the_same_server_passes(hostile_server):
     np.testing.assert_array_equal(images, np.full((2, 2, 2, 1), 0.5))
 
 
+@pytest.fixture
+def served_metadata():
+    """`METADATA` of the hostile server, edited by a test and restored."""
+    original = copy.deepcopy(METADATA)
+    yield METADATA
+    METADATA.clear()
+    METADATA.update(original)
+
+
 @pytest.mark.parametrize(
     "metadata",
     [
@@ -433,18 +442,13 @@ def test_good_answer_from_the_same_server_passes(hostile_server):
             "z": {"dtype": 7}}}}}}},
     ],
 )  # fmt: skip
-def test_odd_metadata_is_a_serving_error(hostile_server, metadata):
-    original = dict(METADATA)
-    try:
-        METADATA.clear()
-        METADATA.update(metadata)
-        with pytest.raises(ServingError, match="signature metadata"):
-            Client(hostile_server.url, "tiny").generate(
-                np.zeros((2, 2), "float32")
-            )
-    finally:
-        METADATA.clear()
-        METADATA.update(original)
+def test_odd_metadata_is_a_serving_error(
+    hostile_server, served_metadata, metadata
+):
+    served_metadata.clear()
+    served_metadata.update(metadata)
+    with pytest.raises(ServingError, match="signature metadata"):
+        Client(hostile_server.url, "tiny").generate(np.zeros((2, 2), "float32"))
 
 
 def test_sample_command_prints_one_line_for_a_bad_server(
@@ -477,15 +481,6 @@ def _images_of_unknown_rank(signatures):
     outputs = signatures["serving_default"]["outputs"]
     outputs["images"] = {"dtype": "DT_FLOAT",
                          "tensor_shape": {"unknown_rank": True}}  # fmt: skip
-
-
-@pytest.fixture
-def served_metadata():
-    """`METADATA` of the hostile server, edited by a test and restored."""
-    original = copy.deepcopy(METADATA)
-    yield METADATA
-    METADATA.clear()
-    METADATA.update(original)
 
 
 @pytest.mark.parametrize(
