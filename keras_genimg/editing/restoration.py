@@ -31,7 +31,11 @@ from keras_genimg.models.generative_model import (
     to_signed,
     to_unit,
 )
-from keras_genimg.models.noise_schedule import noise_draws, timestep_of_noise
+from keras_genimg.models.noise_schedule import (
+    image_noise,
+    noise_draws,
+    timestep_of_noise,
+)
 
 CHUNK = 256
 # RePaint's resampling, as in its paper (Lugmayr et al., 2022): stretches
@@ -202,14 +206,17 @@ def _repaint(model, images, mask, labels, seed, steps=None,
     model.schedule.sampling_timesteps(steps)  # checks `steps`
     resample = (jump_length, resamplings)
     draws = noise_draws(steps, resample)
-    rng = np.random.default_rng(seed)
     # The noise of every move is drawn up front: in parts, to bound it.
+    # Each image's comes from a stream of its own (its first row starts
+    # the reverse process), so that it does not depend on the others.
     part = max(1, MAX_NOISE_FLOATS // (draws * int(np.prod(images.shape[1:]))))
     restored = []
     for start in range(0, len(images), part):
         known = images[start : start + part]
-        x = rng.standard_normal(known.shape).astype("float32")
-        fresh = rng.standard_normal((draws, *known.shape)).astype("float32")
+        noise = image_noise(
+            seed, start, len(known), (draws + 1, *known.shape[1:]), stream=2
+        )
+        x, fresh = noise[:, 0], np.moveaxis(noise[:, 1:], 0, 1)
         result = model.sample(
             x, None if labels is None else labels[start : start + part],
             steps, model.guidance_scale, sampler="ddpm", fresh_noise=fresh,

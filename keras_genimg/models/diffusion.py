@@ -445,7 +445,7 @@ class DiffusionModel(GenerativeModel):
             x = z[start : start + batch_size].reshape(-1, *self.image_shape)
             fresh = None
             if stochastic:
-                noise = _image_noise(
+                noise = noise_schedule.image_noise(
                     seed, start, len(x), (steps, *self.image_shape)
                 )
                 fresh = np.moveaxis(noise, 0, 1)  # (steps, batch, ...)
@@ -489,23 +489,6 @@ class DiffusionModel(GenerativeModel):
         model = super().from_config(config)
         model.use_ema = bool(sample_with_ema)
         return model
-
-
-def _image_noise(seed, first, count, shape):
-    """Standard normal noise `(count, *shape)` for the images `first` to
-    `first + count - 1`: each image's from a stream of its own, so that
-    it does not depend on the images drawn with it; new noise where
-    `seed` is None."""
-    if seed is None:
-        return np.random.default_rng().standard_normal((count, *shape), "f4")
-    return np.stack(
-        [
-            np.random.default_rng([seed, 1, first + i]).standard_normal(
-                shape, "float32"
-            )
-            for i in range(count)
-        ]
-    )
 
 
 def _check_guidance(scale):

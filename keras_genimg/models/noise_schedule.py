@@ -257,6 +257,32 @@ def noise_draws(steps, resample=(1, 1)):
     return len(step_of_move) + int(np.sum(jump_to >= 0))
 
 
+def image_noise(seed, first, count, shape, stream=1):
+    """Standard normal noise `(count, *shape)` for the images `first` to
+    `first + count - 1`.
+
+    Each image draws from a generator of its own, seeded with `(seed,
+    stream, index)`, so that its noise does not depend on the images
+    drawn with it; `stream` tells apart the uses of one seed. New noise
+    where `seed` is None.
+
+    Example:
+    >>> both = image_noise(0, 0, 2, (3,))
+    >>> bool((image_noise(0, 1, 1, (3,))[0] == both[1]).all())
+    True
+    """
+    if seed is None:
+        return np.random.default_rng().standard_normal((count, *shape), "f4")
+    return np.stack(
+        [
+            np.random.default_rng([seed, stream, first + i]).standard_normal(
+                shape, "float32"
+            )
+            for i in range(count)
+        ]
+    )
+
+
 def timestep_of_noise(schedule, sigma):
     """The timestep whose noise matches Gaussian noise of standard
     deviation `sigma` added to an image in [-1, 1]: `sqrt(a) * noisy` is

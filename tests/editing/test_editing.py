@@ -111,6 +111,11 @@ def test_known_pixels_come_back_exactly_with_every_model():
         assert filled.dtype == np.float32 and filled.shape == images.shape
         np.testing.assert_array_equal(filled[mask == 1], images[mask == 1])
         assert 0.0 <= filled.min() and filled.max() <= 1.0
+        if name == "ddpm":  # RePaint's noise: each image's its own
+            alone = editing.inpaint(
+                model, images[:1], mask[:1], **method_options
+            )
+            np.testing.assert_allclose(alone, filled[:1], atol=1e-5)
         if "jump_length" not in method_options:
             denoised = editing.denoise(model, images, **method_options)
             assert denoised.shape == images.shape
