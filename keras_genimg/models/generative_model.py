@@ -552,8 +552,22 @@ class GenerativeModel(backend.Trainer, keras.Model):
             return
         super().load_own_variables(store)
 
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        if config:
+            config["saved_on"] = keras.backend.backend()
+        return config
+
     def compile_from_config(self, config):
         config = _backend_neutral(config)
+        if config.pop("saved_on", None) != keras.backend.backend():
+            # The file's `jit_compile` is what "auto" meant on the backend
+            # that saved it (True on JAX, False on TensorFlow without a
+            # GPU). Elsewhere it would compile the step with a compiler
+            # that backend does not use for it (`torch.compile` cannot
+            # take the WGAN-GP's double backward), or not compile a JAX
+            # step at all: each backend resolves "auto" again.
+            config["jit_compile"] = "auto"
         self.compile(**keras.saving.deserialize_keras_object(config))
 
     def get_config(self):

@@ -465,22 +465,28 @@ def vae_inversion_finds_a_prior_mode():
 
 def load_others(root, backend):
     """What the other backends' `.keras` files generate here, and, for
-    the DCGAN (two optimizers), its optimizers' steps before and after
-    one training step here: `[g, d, g after, d after, loss finite]`."""
+    the WGAN-GP (two optimizers, a double backward), one training step
+    here: `[g, critic, g after, critic after, loss finite, jit_compile
+    as a model compiled here has it]`, the optimizers' steps."""
     result = {}
+    here = build("wgan_gp")
+    here.compile()
     for other in BACKENDS:
         if other == backend or not (root / other).is_dir():
             continue
         for name in MODELS:
             model = keras.models.load_model(root / other / f"{name}.keras")
             result[f"{other}/{name}"] = model.generate(z=latents(name))
-            if name == "dcgan":
-                optimizers = (model.optimizer, model.d_optimizer)
+            if name == "wgan_gp":
+                optimizers = (model.optimizer, model.critic_optimizer)
                 before = [int(o.iterations) for o in optimizers]
                 logs = model.train_on_batch(data(name, 8)[0], return_dict=True)
                 after = [int(o.iterations) for o in optimizers]
                 finite = all(np.isfinite(float(v)) for v in logs.values())
-                result[f"{other}/{name}/steps"] = [*before, *after, finite]
+                same_jit = model.jit_compile == here.jit_compile
+                result[f"{other}/{name}/steps"] = [
+                    *before, *after, finite, same_jit
+                ]  # fmt: skip
     return result
 
 

@@ -262,6 +262,27 @@ def test_dcgan_compile_config_round_trip(tmp_path):
     assert float(loaded.g_optimizer.learning_rate) == pytest.approx(5e-4)
 
 
+def test_jit_compile_is_kept_on_its_backend_and_resolved_again_elsewhere():
+    def compiled_from(config):
+        gan = DCGAN(image_shape=SHAPE, latent_dim=4, filters=8)
+        gan.compile_from_config(config)
+        return gan.jit_compile
+
+    gan = DCGAN(image_shape=SHAPE, latent_dim=4, filters=8)
+    gan.compile()
+    auto = gan.jit_compile
+    gan.compile(jit_compile=not auto)
+    config = gan.get_compile_config()
+    here = keras.backend.backend()
+    assert config["saved_on"] == here
+    assert compiled_from(config) is (not auto)
+    other = "torch" if here != "torch" else "jax"
+    assert compiled_from({**config, "saved_on": other}) is auto
+    # Files saved before the backend was recorded: "auto" too.
+    del config["saved_on"]
+    assert compiled_from(config) is auto
+
+
 @pytest.mark.parametrize(
     "model_class,kwargs",
     [
