@@ -84,7 +84,9 @@ class DiffusionModel(GenerativeModel):
     >>> import numpy as np
     >>> from keras_genimg.models import DiffusionModel
     >>> images = np.random.default_rng(0).random((32, 16, 16, 1), "float32")
-    >>> model = DiffusionModel((16, 16, 1), filters=8, sampling_steps=5)
+    >>> model = DiffusionModel(
+    ...     (16, 16, 1), filters=8, channel_multipliers=(1, 2), sampling_steps=5
+    ... )
     >>> model.compile()
     >>> history = model.fit(images, epochs=1, batch_size=16, verbose=0)
     >>> model.generate(num_images=2, seed=0).shape

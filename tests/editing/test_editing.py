@@ -115,7 +115,7 @@ def test_known_pixels_come_back_exactly_with_every_model():
             alone = editing.inpaint(
                 model, images[:1], mask[:1], **method_options
             )
-            np.testing.assert_allclose(alone, filled[:1], atol=1e-5)
+            np.testing.assert_allclose(alone, filled[:1], atol=1e-4)
         if "jump_length" not in method_options:
             denoised = editing.denoise(model, images, **method_options)
             assert denoised.shape == images.shape

@@ -14,11 +14,16 @@ SHAPE = (16, 16, 1)
 
 
 def tiny(**kwargs):
-    """A small, seeded diffusion model on 16x16 images, not trained."""
+    """A small, seeded diffusion model on 16x16 images, not trained.
+
+    Its U-Net has one level (TensorFlow traces it in half the time of
+    two; the tests of training and saving build two), of 16 channels: at
+    8, one per group, GroupNorm would take out the timestep's and the
+    label's shift."""
     keras.utils.set_random_seed(0)
     options = dict(
-        filters=8,
-        channel_multipliers=(1, 2),
+        filters=16,
+        channel_multipliers=(1,),
         timesteps=20,
         sampling_steps=4,
         seed=0,
@@ -230,7 +235,7 @@ def test_stochastic_samplers_are_seeded():
         alone = model.generate(
             **{"num_images": 2, **options}, seed=1, sampler="ddpm", steps=10
         )
-        np.testing.assert_allclose(alone, a[: len(alone)], atol=1e-5)
+        np.testing.assert_allclose(alone, a[: len(alone)], atol=1e-4)
 
 
 def test_a_new_guidance_scale_is_what_generate_samples_with():
