@@ -58,14 +58,16 @@ def pytest_collection_modifyitems(config, items):
     """Runs the README and backend tests last, their processes from the
     start.
 
-    `tests/docs/test_readme.py` runs the README's blocks, and
-    `tests/backends/test_backends.py` trains every model on every backend, in
+    `tests/docs/test_readme.py` runs the README's blocks,
+    `tests/backends/test_backends.py` trains every model on every backend,
+    and `tests/backends/test_distribute.py` trains on two mirrored CPUs, in
     processes of their own; started now, they run beside the rest of the
     suite instead of after it.
     """
     for name, needs, start in (
         ("test_readme.py", "outcomes", "start_tour"),
         ("test_backends.py", "results", "start_runs"),
+        ("test_distribute.py", "mirrored", "start_checks"),
     ):
         moved = [item for item in items if item.path.name == name]
         if not moved:

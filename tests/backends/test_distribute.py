@@ -3,10 +3,12 @@
 TensorFlow fixes its devices when it starts, and pytest runs every test in
 one process, so the checks that need two logical CPUs run in a subprocess
 that is this file run as a script
-(`python tests/backends/test_distribute.py`). It prints its measurements
-as JSON; the tests below assert on them.
+(`python -m tests.backends.test_distribute`), started beside the rest of
+the suite. It prints its measurements as JSON; the tests below assert on
+them.
 """
 
+import concurrent.futures
 import doctest
 import json
 import os
@@ -20,6 +22,7 @@ import pytest
 
 from keras_genimg import distribute
 from keras_genimg.models import replicas
+from tests.background import run_niced
 
 # Every test here trains or starts processes: deselect with -m "not slow".
 pytestmark = pytest.mark.slow
@@ -172,17 +175,33 @@ if __name__ == "__main__":
 # === Tests ===
 
 
+# The process of the mirrored checks, started by `start_checks`.
+_CHECKS = {}
+
+
+def start_checks():
+    """Starts the process of `_mirrored_checks` in a thread of its own,
+    once, at a lower priority (`tests.background.run_niced`).
+
+    `tests/conftest.py` calls it when these tests are collected and moves
+    them to the end of the session, so that it runs beside the rest.
+    """
+    if "done" not in _CHECKS:
+        env = dict(
+            os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES=""
+        )
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        _CHECKS["done"] = pool.submit(
+            run_niced, ["tests.backends.test_distribute"], env
+        )
+        pool.shutdown(wait=False)
+
+
 @pytest.fixture(scope="module")
 def mirrored():
     """The measurements of `_mirrored_checks`, made once per test run."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
-    done = subprocess.run(
-        [sys.executable, __file__],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        env=env,
-    )
+    start_checks()
+    done = _CHECKS["done"].result()
     assert done.returncode == 0, done.stderr[-3000:]
     line = next(
         line for line in done.stdout.splitlines() if line.startswith("RESULTS ")
