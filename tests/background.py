@@ -1,8 +1,9 @@
 """Processes that run beside the rest of the suite.
 
 `tests/conftest.py` starts the README tour, the backend matrix and the
-mirrored-strategy checks when the suite starts; their processes run at a lower priority, so that the tests
-in the foreground get the cores first and these take what is left.
+mirrored-strategy checks when the suite starts; their processes run at a
+lower priority, so that the tests in the foreground get the cores first
+and these take what is left.
 """
 
 import os
