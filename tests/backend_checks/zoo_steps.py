@@ -75,7 +75,7 @@ MODELS = {
     },
     "wgan_gp": {"latent_dim": 4, "filters": 8, "n_critic": 2},
     # One level of 16 channels (see tests/models/test_diffusion.tiny):
-    # TensorFlow and JAX trace and compile it in half the time of two.
+    # TensorFlow traces it in half the time of two.
     "ddpm": {
         "filters": 16,
         "channel_multipliers": (1,),
