@@ -19,8 +19,9 @@ def build(kind, **kwargs):
     if models.entry(kind).conditional:
         options["num_classes"] = NUM_CLASSES
     if kind == "ddpm":
+        # One level of 16 channels, as `tests/models/test_diffusion.tiny`.
         options.update(
-            channel_multipliers=(1, 2), timesteps=20, sampling_steps=4
+            filters=16, channel_multipliers=(1,), timesteps=20, sampling_steps=4
         )
     model = models.get(kind, **{**options, **kwargs})
     model.compile()

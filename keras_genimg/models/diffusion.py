@@ -85,7 +85,7 @@ class DiffusionModel(GenerativeModel):
     >>> from keras_genimg.models import DiffusionModel
     >>> images = np.random.default_rng(0).random((32, 16, 16, 1), "float32")
     >>> model = DiffusionModel(
-    ...     (16, 16, 1), filters=8, channel_multipliers=(1, 2), sampling_steps=5
+    ...     (16, 16, 1), filters=16, channel_multipliers=(1,), sampling_steps=5
     ... )
     >>> model.compile()
     >>> history = model.fit(images, epochs=1, batch_size=16, verbose=0)

@@ -17,7 +17,7 @@ def tiny(**kwargs):
     """A small, seeded diffusion model on 16x16 images, not trained.
 
     Its U-Net has one level (TensorFlow traces it in half the time of
-    two; the tests of training and saving build two), of 16 channels: at
+    two; the test of conditional training builds two), of 16 channels: at
     8, one per group, GroupNorm would take out the timestep's and the
     label's shift."""
     keras.utils.set_random_seed(0)
@@ -300,14 +300,7 @@ def test_conditional_training_drops_labels_and_learns():
 
 @pytest.mark.slow
 def test_ema_network_is_what_samples_and_it_lags_the_network():
-    model = DiffusionModel(
-        SHAPE,
-        filters=8,
-        channel_multipliers=(1, 2),
-        timesteps=20,
-        sampling_steps=4,
-        seed=0,
-    )
+    model = tiny()
     model.compile()
     model.fit(digits(32), epochs=2, batch_size=16, verbose=0)
     raw = [ops.convert_to_numpy(w) for w in model.network.weights]
