@@ -9,6 +9,7 @@ with code 2 and print exactly one line, `genimg COMMAND: error: ...`, and
 never a traceback. The README states how many cases the tables hold.
 """
 
+import concurrent.futures
 import errno
 import gzip
 import io
@@ -243,27 +244,7 @@ def test_every_category_has_several_cases_of_both_kinds():
     assert len({case.id for case in CASES}) == len(CASES)
 
 
-@pytest.mark.slow
-def test_console_script_prints_no_traceback(env):
-    """A real `genimg` process, on data whose second image is not one."""
-    genimg = shutil.which("genimg")
-    command = (
-        [genimg] if genimg else [sys.executable, "-m", "keras_genimg.cli.main"]
-    )
-    result = subprocess.run(
-        command + ["train", "vae", "--data", env.files["images_garbage"]],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=env.tmp,
-    )
-    assert result.returncode == 2
-    # Nothing else: TensorFlow's C++ messages are hidden.
-    bad_file = os.path.join(env.files["images_garbage"], "b.png")
-    assert result.stderr.splitlines() == [
-        f"genimg train: error: The file {bad_file!r} is not a PNG, JPEG, "
-        "GIF or BMP image; it is corrupt or of another kind."
-    ]
+# === Real processes ===
 
 
 def _full_disk(max_bytes):
@@ -277,28 +258,64 @@ def _full_disk(max_bytes):
     return limit
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "argv, written",
-    [
-        (["sample", "vae.keras", "--num", "64", "--out", "out/grid.png"],
-         "out/grid.png"),
-        (["synthesize", "cgan.keras", "--per-class", "50", "--out",
-          "out/synthetic.npz"], "out/synthetic.npz"),
-    ],
-)  # fmt: skip
-def test_full_disk_is_one_line_and_leaves_nothing_half_written(
-    env, argv, written
-):
+MODULE = [sys.executable, "-m", "keras_genimg.cli.main"]
+# Commands that fill a small disk, and the file each would have written.
+FULL_DISK = {
+    "sample": (["sample", "vae.keras", "--num", "64", "--out",
+                "out/grid.png"], "out/grid.png"),
+    "synthesize": (["synthesize", "cgan.keras", "--per-class", "50",
+                    "--out", "out/synthetic.npz"], "out/synthetic.npz"),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def processes(env):
+    """Runs the `genimg` processes of the tests below side by side (each
+    spends seconds starting TensorFlow); returns each one's
+    `subprocess.CompletedProcess` by name."""
+    genimg = shutil.which("genimg")
+    console = [genimg] if genimg else MODULE
     (env.tmp / "out").mkdir(exist_ok=True)
-    result = subprocess.run(
-        [sys.executable, "-m", "keras_genimg.cli.main", *argv],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=env.tmp,
-        preexec_fn=_full_disk(2000),
-    )
+    runs = {
+        "console": (console + ["train", "vae", "--data",
+                               env.files["images_garbage"]], None),
+        "module": (MODULE + ["export", "vae.keras", "--to", "a_file/vae"],
+                   None),
+    }  # fmt: skip
+    for name, (argv, _) in FULL_DISK.items():
+        runs[f"full_disk/{name}"] = (MODULE + argv, _full_disk(2000))
+
+    def run(command, preexec_fn):
+        return subprocess.run(
+            command, capture_output=True, text=True, timeout=180,
+            cwd=env.tmp, preexec_fn=preexec_fn,
+        )  # fmt: skip
+
+    with concurrent.futures.ThreadPoolExecutor(len(runs)) as pool:
+        futures = {name: pool.submit(run, *args) for name, args in runs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+@pytest.mark.slow
+def test_console_script_prints_no_traceback(env, processes):
+    """A real `genimg` process, on data whose second image is not one."""
+    result = processes["console"]
+    assert result.returncode == 2
+    # Nothing else: TensorFlow's C++ messages are hidden.
+    bad_file = os.path.join(env.files["images_garbage"], "b.png")
+    assert result.stderr.splitlines() == [
+        f"genimg train: error: The file {bad_file!r} is not a PNG, JPEG, "
+        "GIF or BMP image; it is corrupt or of another kind."
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(FULL_DISK))
+def test_full_disk_is_one_line_and_leaves_nothing_half_written(
+    env, processes, name
+):
+    argv, written = FULL_DISK[name]
+    result = processes[f"full_disk/{name}"]
     assert result.returncode == 2, result.stderr
     assert result.stderr.splitlines() == [
         f"genimg {argv[0]}: error: [Errno {errno.EFBIG}] No room to write "
@@ -308,14 +325,10 @@ def test_full_disk_is_one_line_and_leaves_nothing_half_written(
 
 
 @pytest.mark.slow
-def test_module_entry_point_prints_one_line_too(env):
+def test_module_entry_point_prints_one_line_too(env, processes):
     """`python -m keras_genimg.cli.main` (how `genimg` re-runs itself on
     another backend) reports a command's error as `genimg` does."""
-    result = subprocess.run(
-        [sys.executable, "-m", "keras_genimg.cli.main", "export",
-         "vae.keras", "--to", "a_file/vae"],
-        capture_output=True, text=True, timeout=120, cwd=env.tmp,
-    )  # fmt: skip
+    result = processes["module"]
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f"genimg export: error: {str(env.tmp / 'a_file')!r} is a file, not "
