@@ -1,5 +1,6 @@
 """Resuming a killed `genimg train`, and stopping on divergence."""
 
+import concurrent.futures
 import json
 import math
 import os
@@ -34,9 +35,7 @@ def completed_epochs(out):
     return find_backup(out / "backup")[0]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("backend", [[], ["--backend", "torch"]], ids=str)
-def test_sigterm_stops_training_like_ctrl_c_with_one_line(tmp_path, backend):
+def _sigterm_run(tmp_path, backend):
     # With --backend, genimg runs the command again in a child process on
     # that backend: the signal reaches the parent only, which passes it on.
     out = tmp_path / "run"
@@ -61,8 +60,7 @@ def test_sigterm_stops_training_like_ctrl_c_with_one_line(tmp_path, backend):
     assert completed_epochs(out) >= 1
 
 
-@pytest.mark.slow
-def test_killed_run_resumes_to_the_same_weights(tmp_path):
+def _killed_run(tmp_path):
     killed, fresh = tmp_path / "killed", tmp_path / "fresh"
     command = [sys.executable, "-m", "keras_genimg.cli.main", *ARGS,
                "--out", str(killed)]  # fmt: skip
@@ -359,8 +357,7 @@ main(sys.argv[1:])
 """
 
 
-@pytest.mark.slow
-def test_run_killed_at_the_backup_write_resumes(tmp_path):
+def _run_killed_at_the_backup_write(tmp_path):
     out = tmp_path / "run"
     ready = tmp_path / "ready"
     env = dict(os.environ, BACKUP=str(out / "backup"), READY=str(ready))
@@ -391,3 +388,56 @@ def test_run_killed_at_the_backup_write_resumes(tmp_path):
     assert "epoch_0002.weights.h5 cannot be read" in said[0]
     with open(out / "history.json") as f:
         assert json.load(f)["epoch"] == [1, 2]
+
+
+# The tests of real processes above, by test name: each starts `genimg`
+# processes and waits on them, seconds of which go to starting
+# TensorFlow; they run side by side, started when the first of them runs.
+PROCESS_RUNS = {
+    "test_sigterm_stops_training_like_ctrl_c_with_one_line[tensorflow]": (
+        lambda tmp_path: _sigterm_run(tmp_path, [])
+    ),
+    "test_sigterm_stops_training_like_ctrl_c_with_one_line[torch]": (
+        lambda tmp_path: _sigterm_run(tmp_path, ["--backend", "torch"])
+    ),
+    "test_killed_run_resumes_to_the_same_weights": _killed_run,
+    "test_run_killed_at_the_backup_write_resumes": (
+        _run_killed_at_the_backup_write
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def process_runs(request, tmp_path_factory):
+    """Starts the selected tests' runs of `PROCESS_RUNS` side by side;
+    returns their futures by test name."""
+    selected = [
+        item.name
+        for item in request.session.items
+        if item.module is request.module and item.name in PROCESS_RUNS
+    ]
+    with concurrent.futures.ThreadPoolExecutor(len(selected)) as pool:
+        yield {
+            name: pool.submit(
+                PROCESS_RUNS[name], tmp_path_factory.mktemp("run")
+            )
+            for name in selected
+        }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["tensorflow", "torch"])
+def test_sigterm_stops_training_like_ctrl_c_with_one_line(
+    request, process_runs, backend
+):
+    process_runs[request.node.name].result()
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_same_weights(request, process_runs):
+    process_runs[request.node.name].result()
+
+
+@pytest.mark.slow
+def test_run_killed_at_the_backup_write_resumes(request, process_runs):
+    process_runs[request.node.name].result()
