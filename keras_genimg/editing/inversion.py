@@ -15,6 +15,7 @@ import numpy as np
 from keras import ops
 
 from keras_genimg.models import backend
+from keras_genimg.models.trial_limits import limit_search_steps
 
 BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-8
 
@@ -38,7 +39,8 @@ def invert_generator(
         targets: float32 numpy `(batch, H, W, C)` in [0, 1].
         mask: float32 numpy of the same shape, 1 for known pixels.
         labels: int32 numpy `(batch,)` for a conditional model, or None.
-        steps: int. Adam steps.
+        steps: int. Adam steps (`GENIMG_MAX_STEPS` caps them:
+            `keras_genimg.models.trial_limits`).
         restarts: int. Random starts per image, drawn from the model's
             latent prior (`sample_latent`); the best of all starts is
             kept.
@@ -120,7 +122,7 @@ def invert_generator(
 
     adam_step = backend.compiled(adam_step, model.variables)
     first, second = ops.zeros_like(z), ops.zeros_like(z)
-    for step in range(1, steps + 1):
+    for step in range(1, limit_search_steps(steps) + 1):
         step_size = (
             learning_rate * np.sqrt(1 - BETA_2**step) / (1 - BETA_1**step)
         )

@@ -3,6 +3,7 @@
 `GENIMG_MAX_EPOCHS=N` and `GENIMG_MAX_STEPS=N` cap the epochs and the
 steps per epoch of every `fit` of a zoo model (and of the judge that
 `genimg judge train` fits), whatever a script or command asks;
+`GENIMG_MAX_STEPS` caps a GAN inversion's Adam steps too;
 `GENIMG_MAX_SAMPLES=N` caps the images drawn to measure a model
 (`genimg eval --num`, `genimg synthesize --per-class`, `SampleMetric`).
 They let every example of the README run in seconds, as its tests run
@@ -40,6 +41,18 @@ def limit_fit(epochs, steps_per_epoch):
     if max_steps is not None:
         steps_per_epoch = min(steps_per_epoch or max_steps, max_steps)
     return epochs, steps_per_epoch
+
+
+def limit_search_steps(steps):
+    """The steps of a latent search (a GAN inversion's Adam steps), capped
+    by `GENIMG_MAX_STEPS` when set.
+
+    Example:
+    >>> limit_search_steps(200)  # with the variable unset
+    200
+    """
+    max_steps = _read(MAX_STEPS)
+    return steps if max_steps is None else min(steps, max_steps)
 
 
 def limit_samples(count):

@@ -181,6 +181,20 @@ def test_inversion_keeps_the_best_of_the_given_starts():
         editing.invert_generator(gan, target, mask, restarts=0)
 
 
+def test_max_steps_caps_the_inversion(monkeypatch):
+    gan = DCGAN(SHAPE, latent_dim=4, filters=8, seed=0)
+    target = gan.generate(num_images=2, seed=3)
+    mask = editing.make_mask("center", SHAPE, 2)
+    three = editing.invert_generator(gan, target, mask, steps=3, restarts=1)
+    monkeypatch.setenv("GENIMG_MAX_STEPS", "3")
+    capped = editing.invert_generator(gan, target, mask, steps=50, restarts=1)
+    for expected, found in zip(three, capped, strict=True):
+        np.testing.assert_allclose(found, expected, rtol=1e-6)
+    monkeypatch.setenv("GENIMG_MAX_STEPS", "4")
+    four = editing.invert_generator(gan, target, mask, steps=50, restarts=1)
+    assert np.abs(four[0] - three[0]).max() > 1e-6
+
+
 def test_gaussian_prior_term_is_the_mahalanobis_distance():
     rng = np.random.default_rng(0)
     scales = np.tril(rng.normal(0, 0.5, (2, 3, 3))) + 2 * np.eye(3)
