@@ -23,7 +23,7 @@ ONE_THREAD = {
 }
 
 
-def run_niced(module_args, env=None, niceness=10):
+def run_niced(module_args, env=None):
     """Runs `python -m *module_args` in the repository root at a lower
     priority, with one thread per thread pool (`ONE_THREAD`), for at most
     20 minutes.
@@ -31,13 +31,11 @@ def run_niced(module_args, env=None, niceness=10):
     Args:
         module_args: list of str. The module and its arguments.
         env: dict or None. The environment (None: this process').
-        niceness: int. How much lower the priority is (`nice -n`).
 
     Returns:
         The `subprocess.CompletedProcess`, its output captured as text.
     """
-    command = ["nice", "-n", str(niceness), sys.executable, "-m",
-               *module_args]  # fmt: skip
+    command = ["nice", "-n", "10", sys.executable, "-m", *module_args]
     env = {**(os.environ if env is None else env), **ONE_THREAD}
     return subprocess.run(command, cwd=ROOT, env=env, timeout=1200,
                           capture_output=True, text=True)  # fmt: skip

@@ -29,18 +29,15 @@ _TOUR = {}
 
 def start_tour():
     """Starts the tour's process in a thread of its own, once, at a lower
-    priority than the tests in the foreground and a higher one than the
-    other background processes (`tests.background.run_niced`); returns
-    the folder it writes to."""
+    priority than the rest of the suite (`tests.background.run_niced`);
+    returns the folder it writes to."""
     if "done" not in _TOUR:
         out = Path(tempfile.mkdtemp(prefix="keras_genimg_readme_"))
         atexit.register(shutil.rmtree, out, ignore_errors=True)
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         _TOUR["out"] = out
-        # The longest chain of the background, one block after another:
-        # ahead of the other background processes, behind the tests.
         _TOUR["done"] = pool.submit(
-            run_niced, ["tests.docs.readme_tour", str(out / "tour")], None, 5
+            run_niced, ["tests.docs.readme_tour", str(out / "tour")]
         )
         pool.shutdown(wait=False)
     return _TOUR["out"]
