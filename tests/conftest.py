@@ -55,23 +55,19 @@ def mnist_dir():
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Runs the tests that wait on processes last, their processes from
-    the start.
+    """Runs the README and backend tests last, their processes from the
+    start.
 
     `tests/docs/test_readme.py` runs the README's blocks,
     `tests/backends/test_backends.py` trains every model on every backend,
-    `tests/backends/test_distribute.py` trains on two mirrored CPUs,
-    `tests/cli/test_resume.py` kills and resumes `genimg train`, and
-    `tests/export/test_export_graph.py` loads the exports as TF Serving
-    does, in processes of their own; started now, they run beside the
-    rest of the suite instead of after it.
+    and `tests/backends/test_distribute.py` trains on two mirrored CPUs, in
+    processes of their own; started now, they run beside the rest of the
+    suite instead of after it.
     """
     for name, needs, start in (
         ("test_readme.py", "outcomes", "start_tour"),
         ("test_backends.py", "results", "start_runs"),
         ("test_distribute.py", "mirrored", "start_checks"),
-        ("test_resume.py", "process_runs", "start_runs"),
-        ("test_export_graph.py", "graph_checks", "start_checks"),
     ):
         moved = [item for item in items if item.path.name == name]
         if not moved:

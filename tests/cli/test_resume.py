@@ -1,17 +1,13 @@
 """Resuming a killed `genimg train`, and stopping on divergence."""
 
-import atexit
 import concurrent.futures
 import json
 import math
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -39,13 +35,13 @@ def completed_epochs(out):
     return find_backup(out / "backup")[0]
 
 
-def _sigterm_run(tmp_path, env, backend):
+def _sigterm_run(tmp_path, backend):
     # With --backend, genimg runs the command again in a child process on
     # that backend: the signal reaches the parent only, which passes it on.
     out = tmp_path / "run"
     command = [sys.executable, "-m", "keras_genimg.cli.main", *ARGS,
                "--epochs", "50", "--out", str(out), *backend]  # fmt: skip
-    environment = {k: v for k, v in env.items() if k != "KERAS_BACKEND"}
+    environment = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         text=True, env=environment,
@@ -64,19 +60,17 @@ def _sigterm_run(tmp_path, env, backend):
     assert completed_epochs(out) >= 1
 
 
-def _killed_run(tmp_path, env):
-    """Kills a run after its second epoch and resumes it, beside an
-    uninterrupted run; returns the two runs' folders."""
+def _killed_run(tmp_path):
     killed, fresh = tmp_path / "killed", tmp_path / "fresh"
     command = [sys.executable, "-m", "keras_genimg.cli.main", *ARGS,
                "--out", str(killed)]  # fmt: skip
     # The uninterrupted run, to compare with, trains alongside.
     uninterrupted = subprocess.Popen(
-        [*command[:-1], str(fresh)], env=env,
+        [*command[:-1], str(fresh)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 240
     while completed_epochs(killed) < 2 and time.monotonic() < deadline:
@@ -88,7 +82,7 @@ def _killed_run(tmp_path, env):
     assert 2 <= done < EPOCHS
 
     resumed = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=300
+        command, capture_output=True, text=True, timeout=300
     )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"after epoch {done} of {EPOCHS}" in resumed.stdout
@@ -106,8 +100,14 @@ def _killed_run(tmp_path, env):
         f"epoch_{e:04d}.png" for e in range(1, EPOCHS + 1)
     ]
     assert not (killed / "backup").exists()  # removed once complete
+
+    # Weights, optimizer state, the model's RNG state and the data order
+    # all came back, so the resumed run ends where the uninterrupted did.
+    a = keras.models.load_model(killed / "model.keras")
+    b = keras.models.load_model(fresh / "model.keras")
+    for wa, wb in zip(a.weights, b.weights, strict=True):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(history["loss"], expected["loss"], rtol=1e-5)
-    return killed, fresh
 
 
 def test_divergence_stops_with_a_clear_error(tmp_path):
@@ -357,13 +357,13 @@ main(sys.argv[1:])
 """
 
 
-def _run_killed_at_the_backup_write(tmp_path, env):
+def _run_killed_at_the_backup_write(tmp_path):
     out = tmp_path / "run"
     ready = tmp_path / "ready"
+    env = dict(os.environ, BACKUP=str(out / "backup"), READY=str(ready))
     process = subprocess.Popen(
         [sys.executable, "-c", KILL_AT_BACKUP_WRITE, *ARGS, "--out", str(out)],
-        env=dict(env, BACKUP=str(out / "backup"), READY=str(ready)),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 240
     while not ready.exists() and time.monotonic() < deadline:
@@ -377,8 +377,8 @@ def _run_killed_at_the_backup_write(tmp_path, env):
 
     command = [sys.executable, "-m", "keras_genimg.cli.main", *ARGS,
                "--epochs", "2", "--out", str(out)]  # fmt: skip
-    resumed = subprocess.run(command, env=env, capture_output=True,
-                             text=True, timeout=300)  # fmt: skip
+    resumed = subprocess.run(command, capture_output=True, text=True,
+                             timeout=300)  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "after epoch 1 of 2" in resumed.stdout
     said = [line for line in resumed.stderr.splitlines() if "backup" in line]
@@ -390,48 +390,39 @@ def _run_killed_at_the_backup_write(tmp_path, env):
         assert json.load(f)["epoch"] == [1, 2]
 
 
-# The tests of real processes above, by test name. Each starts `genimg`
+# The tests of real processes above, by test name: each starts `genimg`
 # processes and waits on them, seconds of which go to starting
-# TensorFlow: `start_runs` starts them all side by side when the suite
-# starts (`tests/conftest.py`), and these tests run last.
+# TensorFlow; they run side by side, started when the first of them runs.
 PROCESS_RUNS = {
     "test_sigterm_stops_training_like_ctrl_c_with_one_line[tensorflow]": (
-        lambda tmp_path, env: _sigterm_run(tmp_path, env, [])
+        lambda tmp_path: _sigterm_run(tmp_path, [])
     ),
     "test_sigterm_stops_training_like_ctrl_c_with_one_line[torch]": (
-        lambda tmp_path, env: _sigterm_run(
-            tmp_path, env, ["--backend", "torch"]
-        )
+        lambda tmp_path: _sigterm_run(tmp_path, ["--backend", "torch"])
     ),
     "test_killed_run_resumes_to_the_same_weights": _killed_run,
     "test_run_killed_at_the_backup_write_resumes": (
         _run_killed_at_the_backup_write
     ),
 }
-_STARTED = {}
-
-
-def start_runs():
-    """Starts every run of `PROCESS_RUNS` in a thread of its own, once, in
-    the environment of this moment (tests change it while they run).
-
-    Returns:
-        A dict mapping test names to futures of their runs' results.
-    """
-    if not _STARTED:
-        env = dict(os.environ)
-        pool = concurrent.futures.ThreadPoolExecutor(len(PROCESS_RUNS))
-        for name, run in PROCESS_RUNS.items():
-            tmp = Path(tempfile.mkdtemp(prefix="keras_genimg_resume_"))
-            atexit.register(shutil.rmtree, tmp, ignore_errors=True)
-            _STARTED[name] = pool.submit(run, tmp, env)
-        pool.shutdown(wait=False)
-    return _STARTED
 
 
 @pytest.fixture(scope="module")
-def process_runs():
-    return start_runs()
+def process_runs(request, tmp_path_factory):
+    """Starts the selected tests' runs of `PROCESS_RUNS` side by side;
+    returns their futures by test name."""
+    selected = [
+        item.name
+        for item in request.session.items
+        if item.module is request.module and item.name in PROCESS_RUNS
+    ]
+    with concurrent.futures.ThreadPoolExecutor(len(selected)) as pool:
+        yield {
+            name: pool.submit(
+                PROCESS_RUNS[name], tmp_path_factory.mktemp("run")
+            )
+            for name in selected
+        }
 
 
 @pytest.mark.slow
@@ -444,13 +435,7 @@ def test_sigterm_stops_training_like_ctrl_c_with_one_line(
 
 @pytest.mark.slow
 def test_killed_run_resumes_to_the_same_weights(request, process_runs):
-    killed, fresh = process_runs[request.node.name].result()
-    # Weights, optimizer state, the model's RNG state and the data order
-    # all came back, so the resumed run ends where the uninterrupted did.
-    a = keras.models.load_model(killed / "model.keras")
-    b = keras.models.load_model(fresh / "model.keras")
-    for wa, wb in zip(a.weights, b.weights, strict=True):
-        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+    process_runs[request.node.name].result()
 
 
 @pytest.mark.slow

@@ -2,17 +2,14 @@
 
 One process runs `serving_checks/check_saved_model.py` on every export with
 Keras and keras_genimg hidden; `saved_model_cli` runs beside it. All start
-together when the suite starts (`start_checks`), at a lower priority, and
-are read once per module.
+together and are read once per module.
 """
 
-import atexit
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +27,8 @@ ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
 def _start(command, tmp):
     stdout = open(tmp / f"{len(os.listdir(tmp))}.out", "w+")
     process = subprocess.Popen(
-        ["nice", "-n", "10", *command],
-        stdout=stdout, stderr=subprocess.STDOUT, env=ENV, text=True,
-    )  # fmt: skip
+        command, stdout=stdout, stderr=subprocess.STDOUT, env=ENV, text=True
+    )
     return process, stdout
 
 
@@ -45,24 +41,11 @@ def _finish(started, timeout=240):
     return process.returncode, text
 
 
-_STARTED = {}
-
-
-def start_checks():
-    """Exports the zoo (`zoo.exported`) and starts the checking processes,
-    once, at a lower priority; returns what `graph_checks` reads.
-
-    `tests/conftest.py` calls it when these tests are collected, so that
-    the processes run beside the rest of the suite.
-    """
-    if _STARTED:
-        return _STARTED
-    tmp = Path(tempfile.mkdtemp(prefix="keras_genimg_graph_checks_"))
-    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
-    checks, logs, crash_dir = tmp / "checks", tmp / "logs", tmp / "crash"
-    for folder in (checks, logs, crash_dir):
-        folder.mkdir()
-    crash_dir = crash_dir / "dcgan"
+@pytest.fixture(scope="module")
+def graph_checks(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("graph_checks")
+    logs = tmp_path_factory.mktemp("logs")
+    crash_dir = tmp_path_factory.mktemp("crash") / "dcgan"
     # Needs no export: starts first, while this process exports.
     started = {
         "crash": _start(
@@ -72,7 +55,7 @@ def start_checks():
     }
     exported = zoo.exported()
     started["check"] = _start(
-        [sys.executable, str(CHECKS / "check_saved_model.py"), str(checks)]
+        [sys.executable, str(CHECKS / "check_saved_model.py"), str(tmp)]
         + [f"{name}={path}" for name, path in exported.paths.items()],
         logs,
     )
@@ -88,20 +71,9 @@ def start_checks():
             [cli, "run", "--dir", exported.paths["vae"], "--tag_set", "serve"]
             + ["--signature_def", "serving_default"]
             + ["--input_exprs", f"z={z.tolist()}"]
-            + ["--outdir", str(checks / "cli_run")],
+            + ["--outdir", str(tmp / "cli_run")],
             logs,
         )
-    _STARTED.update(
-        started=started, exported=exported, z=z, tmp=checks, crash=crash_dir
-    )
-    return _STARTED
-
-
-@pytest.fixture(scope="module")
-def graph_checks():
-    begun = start_checks()
-    started, exported, tmp = begun["started"], begun["exported"], begun["tmp"]
-    crash_dir, z = begun["crash"], begun["z"]
     results = {key: _finish(value) for key, value in started.items()}
     crash = results.pop("crash")
     returncode, text = results.pop("check")
