@@ -50,6 +50,7 @@ def backend_test_runs():
     }
 
 
+@pytest.mark.slow
 def test_a_keras_backend_in_the_shell_is_set_aside(backend_test_runs):
     # The README's test command still runs the TensorFlow tests on
     # TensorFlow, and says so.

@@ -210,6 +210,7 @@ def test_jit_compile_is_left_to_keras_unless_asked():
     assert no_jit.jit_compile is False
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not shutil.which("genimg"), reason="genimg not installed")
 def test_a_backend_the_zoo_does_not_run_on_is_one_line():
     genimg = shutil.which("genimg")
@@ -246,6 +247,7 @@ def test_a_backend_the_zoo_does_not_run_on_is_one_line():
     assert returncode == 0 and "--latent-dim" in stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not shutil.which("genimg"), reason="genimg not installed")
 def test_a_backend_whose_package_is_missing_is_one_line(tmp_path):
     # A torch that fails to import as a missing one does, first on the path.

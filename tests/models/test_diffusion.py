@@ -131,6 +131,7 @@ def _gaussian_denoiser(schedule, covariance):
     return predict
 
 
+@pytest.mark.slow
 def test_resampling_brings_inpainting_closer_to_the_true_conditional():
     # Two pixels with correlation 0.9, the first known to be 0.5: the
     # second is then N(0.45, 0.131^2). Plain RePaint, which only puts the
