@@ -157,8 +157,8 @@ def load_dataset(
         source: See `load_images`.
         split, image_size, channels, batch_size, with_labels, shuffle,
             seed, limit, data_dir: See `load_images`.
-        num_first: int. How many of the first images to keep. Defaults
-            to 64.
+        num_first: int >= 0. How many of the first images to keep.
+            Defaults to 64.
 
     Returns:
         An `ImageData`.
@@ -174,6 +174,10 @@ def load_dataset(
     data.image_shape, data.num_classes  # (32, 32, 1), 5
     ```
     """
+    if not isinstance(num_first, int) or num_first < 0:
+        raise ValueError(
+            f"num_first must be an int >= 0. Received: {num_first!r}"
+        )
     decoded, name = _decode(
         source, split, image_size, channels, batch_size, with_labels,
         seed, limit, data_dir,
@@ -182,7 +186,9 @@ def load_dataset(
     with _reading(source, name):
         for batch in decoded.batch(PASS_BATCH).as_numpy_iterator():
             x, y = batch if with_labels else (batch, None)
-            if count < num_first:
+            # The first batch always: its slice, empty or not, gives the
+            # shape of the images.
+            if count < num_first or count == 0:
                 images.append(x[: num_first - count])
                 labels.append(None if y is None else y[: num_first - count])
             if y is not None:

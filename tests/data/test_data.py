@@ -401,6 +401,19 @@ def test_a_slice_is_read_back_in_the_shape_of_a_model_of_its_data():
         np.testing.assert_allclose(x, images[2:6:2] / 255, atol=1e-6)
 
 
+def test_load_dataset_keeps_as_many_first_images_as_asked():
+    images = np.random.default_rng(0).integers(0, 256, (10, 6, 6, 1), np.uint8)
+    for num_first in (0, 3, 20):
+        data = load_dataset(images, batch_size=4, num_first=num_first)
+        kept = min(num_first, 10)
+        assert data.image_shape == (6, 6, 1) and data.num_images == 10
+        np.testing.assert_allclose(
+            data.first_images, images[:kept] / 255, atol=1e-6
+        )
+    with pytest.raises(ValueError, match="num_first must be an int >= 0"):
+        load_dataset(images, num_first=-1)
+
+
 # === TensorFlow Datasets ===
 
 
