@@ -34,13 +34,10 @@ def limit_fit(epochs, steps_per_epoch):
     (2, None)
     >>> del os.environ[MAX_EPOCHS]
     """
-    max_epochs = _read(MAX_EPOCHS)
     max_steps = _read(MAX_STEPS)
-    if max_epochs is not None:
-        epochs = min(epochs, max_epochs)
     if max_steps is not None:
         steps_per_epoch = min(steps_per_epoch or max_steps, max_steps)
-    return epochs, steps_per_epoch
+    return _capped(epochs, MAX_EPOCHS), steps_per_epoch
 
 
 def limit_search_steps(steps):
@@ -51,8 +48,7 @@ def limit_search_steps(steps):
     >>> limit_search_steps(200)  # with the variable unset
     200
     """
-    max_steps = _read(MAX_STEPS)
-    return steps if max_steps is None else min(steps, max_steps)
+    return _capped(steps, MAX_STEPS)
 
 
 def limit_samples(count):
@@ -62,8 +58,14 @@ def limit_samples(count):
     >>> limit_samples(10_000)  # with the variable unset
     10000
     """
-    max_samples = _read(MAX_SAMPLES)
-    return count if max_samples is None else min(count, max_samples)
+    return _capped(count, MAX_SAMPLES)
+
+
+def _capped(value, name):
+    """`value`, or the environment variable `name`'s cap if that is
+    lower."""
+    cap = _read(name)
+    return value if cap is None else min(value, cap)
 
 
 def _read(name):
