@@ -62,8 +62,10 @@ def pytest_collection_modifyitems(config, items):
     `tests/backends/test_backends.py` trains every model on every backend,
     and `tests/backends/test_distribute.py` trains on two mirrored CPUs, in
     processes of their own; started now, they run beside the rest of the
-    suite instead of after it.
+    suite instead of after it. `--collect-only` starts nothing.
     """
+    if config.option.collectonly:
+        return
     for name, needs, start in (
         ("test_readme.py", "outcomes", "start_tour"),
         ("test_backends.py", "results", "start_runs"),

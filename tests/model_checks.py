@@ -30,7 +30,13 @@ def build(kind, **kwargs):
 
 def train(model, steps=2, batch_size=8):
     """Trains `model` for `steps` steps on seeded random images (and
-    labels, for a conditional model); returns it."""
+    labels, for a conditional model); returns it.
+
+    The steps run eagerly (`run_eagerly` stays True on the model): tracing
+    a tiny model's step costs TensorFlow several times what two eager
+    steps do. The compiled steps are what `tests/models` and the backend
+    matrix train.
+    """
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     num = steps * batch_size
@@ -42,6 +48,7 @@ def train(model, steps=2, batch_size=8):
     labels = (
         (np.arange(num) % model.num_classes,) if model.is_conditional else ()
     )
+    model.run_eagerly = True
     model.fit(images, *labels, batch_size=batch_size, epochs=1, verbose=0)
     return model
 
