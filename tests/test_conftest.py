@@ -61,6 +61,7 @@ def test_a_keras_backend_in_the_shell_is_set_aside(backend_test_runs):
     assert "(KERAS_BACKEND=jax set aside)" in output
 
 
+@pytest.mark.slow
 def test_the_test_backend_is_chosen_by_its_own_variable(backend_test_runs):
     returncode, output = backend_test_runs["own variable"]
     assert returncode == 0, output[-2000:]
