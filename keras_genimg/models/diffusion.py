@@ -55,7 +55,8 @@ class DiffusionModel(GenerativeModel):
     Args:
         image_shape: tuple. `(height, width, channels)`, e.g. `(28, 28, 1)`.
         filters: int. Channels of the U-Net's first level, a multiple of
-            8. Defaults to 32.
+            8. Defaults to 32. Below 16, a level's GroupNorm takes out the
+            timestep's shift (it warns).
         channel_multipliers: tuple of ints. The U-Net's levels, in
             multiples of `filters`. Defaults to `(1, 2, 2)`.
         num_res_blocks: int. Residual blocks per level. Defaults to 1.

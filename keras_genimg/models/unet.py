@@ -8,6 +8,7 @@ initialised output convolution (the first predictions are 0).
 """
 
 import math
+import warnings
 
 import keras
 from keras import layers, ops
@@ -107,11 +108,22 @@ def build_unet(
         a tensor of the images' shape.
 
     Example:
-    >>> unet = build_unet((16, 16, 1), filters=8, channel_multipliers=(1, 2))
+    >>> unet = build_unet((16, 16, 1), filters=16, channel_multipliers=(1, 2))
     >>> [tuple(x.shape) for x in unet.inputs]
     [(None, 16, 16, 1), (None,)]
     """
     image_shape = check_unet_levels(image_shape, channel_multipliers)[0]
+    narrowest = filters * min(channel_multipliers)
+    if narrowest < 2 * GROUPS:
+        # GroupNorm then normalizes each channel on its own, and takes out
+        # the constant the residual blocks add to a channel.
+        warnings.warn(
+            f"A U-Net level of {narrowest} channels has one channel per "
+            f"GroupNormalization group ({GROUPS} groups), which removes the "
+            f"timestep's and the label's shift there: use filters >= "
+            f"{2 * GROUPS}.",
+            stacklevel=2,
+        )
     noisy = keras.Input(image_shape, name="noisy_images")
     timesteps = keras.Input((), name="timesteps")
     inputs = [noisy, timesteps]

@@ -1,5 +1,7 @@
 """The diffusion model: its noise math, training, samplers and saving."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -282,8 +284,8 @@ def test_guidance_scale_zero_samples_unconditionally():
 def test_conditional_training_drops_labels_and_learns():
     model = DiffusionModel(
         SHAPE,
-        filters=8,
-        channel_multipliers=(1, 2),
+        filters=16,
+        channel_multipliers=(1, 1),
         timesteps=20,
         num_classes=2,
         label_dropout=0.5,
@@ -335,8 +337,12 @@ def test_save_and_load_give_the_same_samples(tmp_path):
 
 
 def test_registry_and_bad_arguments():
-    model = models.get("ddpm", image_shape=(28, 28, 1), filters=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model = models.get("ddpm", image_shape=(28, 28, 1), filters=16)
     assert isinstance(model, DiffusionModel) and model.latent_dim == 784
+    with pytest.warns(UserWarning, match="U-Net level of 8 channels"):
+        DiffusionModel(SHAPE, filters=8, channel_multipliers=(1, 2))
     with pytest.raises(ValueError, match="784 values"):
         models.get("ddpm", image_shape=(28, 28, 1), latent_dim=100)
     with pytest.raises(ValueError, match="divisible by 8"):
