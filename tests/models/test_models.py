@@ -76,7 +76,7 @@ def test_a_model_checks_its_image_shape_once(name, monkeypatch):
         return validate(image_shape)
 
     monkeypatch.setattr(networks, "validate_image_shape", counted)
-    model = models.get(name, image_shape=[16, 16, 1], filters=8)
+    model = models.get(name, image_shape=[16, 16, 1], filters=16)
     assert calls == [[16, 16, 1]]
     assert model.image_shape == (16, 16, 1)
 
