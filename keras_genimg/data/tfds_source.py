@@ -4,6 +4,8 @@
 import takes seconds.
 """
 
+import contextlib
+import logging
 import socket
 
 import numpy as np
@@ -49,7 +51,9 @@ def load_tfds(name, split="train", data_dir=None):
 
     try:
         builder = tfds.builder(name, data_dir=data_dir)
-        if not builder.is_prepared() and not _can_download():
+        with _absl_warnings_off():
+            prepared = builder.is_prepared()
+        if not prepared and not _can_download():
             raise ConnectionError(
                 f"it is not prepared there and {DOWNLOAD_HOST[0]} cannot be "
                 "reached to download it"
@@ -82,6 +86,19 @@ def load_tfds(name, split="train", data_dir=None):
     if "label" in keys and features["label"].shape == ():
         return ds.map(lambda ex: (ex["image"], tf.cast(ex["label"], tf.int32)))
     return ds.map(lambda ex: (ex["image"], None))
+
+
+@contextlib.contextmanager
+def _absl_warnings_off():
+    """TFDS warns, through absl's logger, of every folder of a data set
+    that is not prepared; the error that follows says more, in one line."""
+    logger = logging.getLogger("absl")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _can_download():

@@ -466,7 +466,7 @@ def test_tfds_download_failure_message(monkeypatch):
     assert info.value.__cause__ is cause
 
 
-def test_tfds_fails_fast_when_it_cannot_download(monkeypatch, tmp_path):
+def test_tfds_fails_fast_when_it_cannot_download(monkeypatch, tmp_path, caplog):
     pytest.importorskip("tensorflow_datasets")
     import time
 
@@ -482,6 +482,9 @@ def test_tfds_fails_fast_when_it_cannot_download(monkeypatch, tmp_path):
     message = str(info.value)
     assert "not prepared there" in message and str(tmp_path) in message
     assert "--data-dir" in message
+    # Nothing besides the error: TFDS' warning of the unprepared folder
+    # is held back.
+    assert not [r for r in caplog.records if r.name == "absl"], caplog.text
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "vae", "--data", "mnist", "--data-dir", str(tmp_path),
               "--out", str(tmp_path / "run")])  # fmt: skip
