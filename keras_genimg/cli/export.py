@@ -62,7 +62,7 @@ def run(args):
 
     model = load_model(args.model, compile=False)
     if args.sampling_steps is not None:
-        if not hasattr(model, "sampling_steps"):
+        if not model.is_diffusion:
             raise CommandError(
                 f"--sampling-steps is for diffusion models; {args.model} "
                 f"holds a {type(model).__name__}."
@@ -78,7 +78,7 @@ def run(args):
     except (ExportError, FileExistsError) as err:
         raise CommandError(str(err)) from None
     print(f"Exported {args.model} to {path}")
-    if hasattr(model, "sampling_steps"):
+    if model.is_diffusion:
         print(
             f"Its signatures run {model.sampling_steps} DDIM steps (fixed "
             "at export; recorded in assets.extra/keras_genimg.json)."

@@ -116,7 +116,7 @@ def denoise(model, images, labels=None, noise_std=None, seed=0, **options):
         and noise_std >= 0
     ):
         raise ValueError(f"`noise_std` must be >= 0. Received: {noise_std!r}")
-    if _is_diffusion(model):
+    if model.is_diffusion:
         if noise_std is None:
             noise_std = float(np.median(estimate_noise_std(images)))
         options["noise_std"] = noise_std
@@ -242,10 +242,6 @@ def _diffusion_denoise(model, images, mask, labels, seed, noise_std,
     return ops.convert_to_numpy(to_unit(result))
 
 
-def _is_diffusion(model):
-    return hasattr(model, "schedule") and hasattr(model, "sample")
-
-
 AUTOENCODER_METHODS = {
     "inversion": _autoencoder_inversion,
     "encode-decode": _autoencoder_fill,
@@ -263,7 +259,7 @@ def _method(model, options, diffusion_method):
         return AUTOENCODER_METHODS[name]
     if "method" in options:
         raise ValueError("`method` is for the VAEs only.")
-    return diffusion_method if _is_diffusion(model) else _inversion
+    return diffusion_method if model.is_diffusion else _inversion
 
 
 def _in_chunks(method, model, images, mask, labels, seed, options):

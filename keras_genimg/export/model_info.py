@@ -32,7 +32,7 @@ def write_model_info(model, export_dir):
         "num_classes": model.num_classes,
         "keras_genimg_version": __version__,
     }
-    if hasattr(model, "sampling_steps"):
+    if model.is_diffusion:
         info["sampling_steps"] = int(model.sampling_steps)
     path = os.path.join(export_dir, INFO_FILE)
     os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -94,6 +94,8 @@ class DiffusionModel(GenerativeModel):
     (2, 16, 16, 1)
     """
 
+    is_diffusion = True
+
     def __init__(
         self,
         image_shape,

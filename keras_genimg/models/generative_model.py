@@ -50,6 +50,9 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     # True for models that encode images (`encode`, `reconstruct`).
     is_autoencoder = False
+    # True for models that sample by denoising (`schedule`, `sample`,
+    # `sampling_steps`).
+    is_diffusion = False
 
     def __init__(
         self, image_shape, latent_dim, num_classes=None, seed=None, **kwargs

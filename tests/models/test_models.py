@@ -341,6 +341,19 @@ def test_registry():
         models.get("stylegan")
 
 
+def test_each_model_says_what_kind_it_is():
+    # The tools read these attributes, never probe for methods.
+    kinds = {
+        name: (
+            models.entry(name).model_class.is_autoencoder,
+            models.entry(name).model_class.is_diffusion,
+        )
+        for name in models.names()
+    }
+    assert [n for n, (auto, _) in kinds.items() if auto] == ["cvae", "vae"]
+    assert [n for n, (_, diffusion) in kinds.items() if diffusion] == ["ddpm"]
+
+
 @pytest.mark.slow
 def test_importing_the_package_registers_models_for_load_model(tmp_path):
     import subprocess
