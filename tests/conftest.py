@@ -86,8 +86,9 @@ def zoo_model():
     `zoo_model(kind)` is `model_checks.build(kind)`: 16x16x1 images, a
     latent vector of 4, 8 filters, seeded and compiled;
     `zoo_model(kind, trained=True)` is the same model after two training
-    steps (`model_checks.train`). Tests share them, so they must not
-    change them: copy a model (or build one) to train or recompile it.
+    steps, run eagerly (`model_checks.train`). Tests share them, so they
+    must not change them: copy a model (or build one) to train or
+    recompile it.
     """
     cache = {}
 

@@ -34,8 +34,8 @@ def train(model, steps=2, batch_size=8):
 
     The steps run eagerly (`run_eagerly` stays True on the model): tracing
     a tiny model's step costs TensorFlow several times what two eager
-    steps do. The compiled steps are what `tests/models` and the backend
-    matrix train.
+    steps do. The models' own test files and the backend matrix train
+    them compiled.
     """
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)

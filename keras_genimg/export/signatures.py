@@ -124,6 +124,7 @@ def serving_signatures(model):
         "latent_shape",
         "latent_to_images",
         "is_autoencoder",
+        "is_diffusion",
     )
     for attribute in required:
         if not hasattr(model, attribute):

@@ -55,8 +55,9 @@ class DiffusionModel(GenerativeModel):
     Args:
         image_shape: tuple. `(height, width, channels)`, e.g. `(28, 28, 1)`.
         filters: int. Channels of the U-Net's first level, a multiple of
-            8. Defaults to 32. Below 16, a level's GroupNorm takes out the
-            timestep's shift (it warns).
+            8. Defaults to 32. A level of fewer than 16 channels (`filters`
+            x its multiplier) warns: its GroupNorm takes out the
+            timestep's shift.
         channel_multipliers: tuple of ints. The U-Net's levels, in
             multiples of `filters`. Defaults to `(1, 2, 2)`.
         num_res_blocks: int. Residual blocks per level. Defaults to 1.
@@ -130,6 +131,7 @@ class DiffusionModel(GenerativeModel):
                 f"`filters` must be a multiple of {unet.GROUPS} (GroupNorm "
                 f"groups). Received: {filters!r}"
             )
+        unet.warn_of_narrow_levels(filters, channel_multipliers)
         if prediction not in noise_schedule.PREDICTIONS:
             raise ValueError(
                 f"Unknown `prediction` {prediction!r}. Expected one of: "

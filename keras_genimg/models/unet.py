@@ -82,6 +82,25 @@ def check_unet_levels(image_shape, channel_multipliers):
     return plan
 
 
+def warn_of_narrow_levels(filters, channel_multipliers, stacklevel=3):
+    """Warns when a level has under two channels per GroupNorm group.
+
+    GroupNorm then normalizes each channel on its own, which takes out
+    the constant a residual block adds to a channel from the timestep's
+    (and the label's) embedding: the network cannot tell the noise level
+    at that level.
+    """
+    narrowest = filters * min(channel_multipliers)
+    if narrowest < 2 * GROUPS:
+        warnings.warn(
+            f"A U-Net level of {narrowest} channels has one channel per "
+            f"GroupNormalization group ({GROUPS} groups), which removes the "
+            f"timestep's and the label's shift there: use filters x the "
+            f"smallest channel multiplier >= {2 * GROUPS}.",
+            stacklevel=stacklevel,
+        )
+
+
 def build_unet(
     image_shape,
     filters=32,
@@ -94,7 +113,8 @@ def build_unet(
 
     Args:
         image_shape: tuple `(H, W, C)` or its `SpatialPlan`.
-        filters: int. Channels of the first level.
+        filters: int. Channels of the first level. Levels of fewer than
+            16 channels lose the timestep (`warn_of_narrow_levels`).
         channel_multipliers: tuple of ints. Channels of each level, in
             multiples of `filters`; the image is halved between levels.
         num_res_blocks: int. Residual blocks per level on the way down.
@@ -113,17 +133,6 @@ def build_unet(
     [(None, 16, 16, 1), (None,)]
     """
     image_shape = check_unet_levels(image_shape, channel_multipliers)[0]
-    narrowest = filters * min(channel_multipliers)
-    if narrowest < 2 * GROUPS:
-        # GroupNorm then normalizes each channel on its own, and takes out
-        # the constant the residual blocks add to a channel.
-        warnings.warn(
-            f"A U-Net level of {narrowest} channels has one channel per "
-            f"GroupNormalization group ({GROUPS} groups), which removes the "
-            f"timestep's and the label's shift there: use filters >= "
-            f"{2 * GROUPS}.",
-            stacklevel=2,
-        )
     noisy = keras.Input(image_shape, name="noisy_images")
     timesteps = keras.Input((), name="timesteps")
     inputs = [noisy, timesteps]

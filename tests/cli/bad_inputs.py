@@ -285,6 +285,19 @@ CASES = [
         "holds a Sequential, not a keras_genimg model",
     ),
     cli(
+        "export-sampling-steps-of-a-vae",
+        OTHER,
+        lambda env: [
+            "export",
+            env.files["vae.keras"],
+            "--to",
+            str(env.tmp / "v"),
+            "--sampling-steps",
+            "3",
+        ],  # fmt: skip
+        "--sampling-steps is for diffusion models; .*vae.keras holds a VAE",
+    ),
+    cli(
         "traverse-data-without-encoder",
         OTHER,
         lambda env: [
