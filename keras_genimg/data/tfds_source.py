@@ -4,13 +4,12 @@
 import takes seconds.
 """
 
-import contextlib
-import logging
 import socket
 
 import numpy as np
 
 from keras_genimg.data.errors import DataSourceError
+from keras_genimg.utils.logs import errors_only
 
 TFDS_NAMES = ("mnist", "fashion_mnist", "cifar10")
 """Data sets that may be named without the `tfds:` prefix."""
@@ -51,7 +50,9 @@ def load_tfds(name, split="train", data_dir=None):
 
     try:
         builder = tfds.builder(name, data_dir=data_dir)
-        with _absl_warnings_off():
+        # TFDS warns through absl of every folder of a data set that is
+        # not prepared; the error below says more, in one line.
+        with errors_only("absl"):
             prepared = builder.is_prepared()
         if not prepared and not _can_download():
             raise ConnectionError(
@@ -86,19 +87,6 @@ def load_tfds(name, split="train", data_dir=None):
     if "label" in keys and features["label"].shape == ():
         return ds.map(lambda ex: (ex["image"], tf.cast(ex["label"], tf.int32)))
     return ds.map(lambda ex: (ex["image"], None))
-
-
-@contextlib.contextmanager
-def _absl_warnings_off():
-    """TFDS warns, through absl's logger, of every folder of a data set
-    that is not prepared; the error that follows says more, in one line."""
-    logger = logging.getLogger("absl")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def _can_download():

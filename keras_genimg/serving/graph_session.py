@@ -6,13 +6,12 @@ feeding and fetching the tensor names written in its `SignatureDef`. This
 module does the same, so what works here works in the server.
 """
 
-import contextlib
-import logging
 import os
 
 import tensorflow as tf
 
 from keras_genimg.serving import signature_table
+from keras_genimg.utils.logs import errors_only
 
 
 class GraphSession:
@@ -32,7 +31,9 @@ class GraphSession:
         _check_variables(self.path)
         self.graph = tf.Graph()
         self.session = tf.compat.v1.Session(graph=self.graph)
-        with self.graph.as_default(), _quiet_tensorflow():
+        # The TF1 loader logs a deprecation notice on every call; serving
+        # systems still load SavedModels this way.
+        with self.graph.as_default(), errors_only("tensorflow"):
             try:
                 self.meta_graph = tf.compat.v1.saved_model.loader.load(
                     self.session, list(tags), self.path
@@ -103,16 +104,3 @@ def _first_reason(err):
     if len(lines) > 1 and lines[0].endswith(":"):
         lines = lines[1:]
     return lines[0] if lines else type(err).__name__
-
-
-@contextlib.contextmanager
-def _quiet_tensorflow():
-    # The TF1 loader logs a deprecation notice on every call; serving
-    # systems still load SavedModels this way.
-    logger = logging.getLogger("tensorflow")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
