@@ -82,13 +82,21 @@ def check_unet_levels(image_shape, channel_multipliers):
     return plan
 
 
-def warn_of_narrow_levels(filters, channel_multipliers, stacklevel=3):
+def warn_of_narrow_levels(filters, channel_multipliers):
     """Warns when a level has under two channels per GroupNorm group.
 
     GroupNorm then normalizes each channel on its own, which takes out
     the constant a residual block adds to a channel from the timestep's
     (and the label's) embedding: the network cannot tell the noise level
-    at that level.
+    at that level. Called by `DiffusionModel.__init__`; the warning names
+    the line that built the model.
+
+    Args:
+        filters: int. Channels of the first level.
+        channel_multipliers: tuple of ints, one per level.
+
+    Example:
+    >>> warn_of_narrow_levels(16, (1, 2))  # no level under 16 channels
     """
     narrowest = filters * min(channel_multipliers)
     if narrowest < 2 * GROUPS:
@@ -97,7 +105,7 @@ def warn_of_narrow_levels(filters, channel_multipliers, stacklevel=3):
             f"GroupNormalization group ({GROUPS} groups), which removes the "
             f"timestep's and the label's shift there: use filters x the "
             f"smallest channel multiplier >= {2 * GROUPS}.",
-            stacklevel=stacklevel,
+            stacklevel=3,
         )
 
 
