@@ -335,27 +335,31 @@ class DiffusionModel(GenerativeModel):
 
         Returns:
             A float32 tensor of the shape of `x`.
+
+        Compiled once per setting, or run eagerly when the model was
+        compiled with `run_eagerly=True`.
         """
         network = self.ema_network if self._use_ema else self.network
         resample = tuple(resample)
         settings = (steps, guidance_scale, sampler, eta)
         key = (id(network), *settings, first_timestep, resample)
+
+        def run(x, labels, fresh_noise, known):
+            return self._reverse(
+                network, x, labels, *settings, fresh_noise, known,
+                first_timestep, resample,
+            )  # fmt: skip
+
+        if labels is not None:
+            labels = ops.cast(ops.convert_to_tensor(labels), "int32")
+        x = ops.convert_to_tensor(x, "float32")
+        if self.run_eagerly:
+            return run(x, labels, fresh_noise, known)
         if key not in self._samplers:
-
-            def run(x, labels, fresh_noise, known):
-                return self._reverse(
-                    network, x, labels, *settings, fresh_noise, known,
-                    first_timestep, resample,
-                )  # fmt: skip
-
             # Compiled once per setting: an eager loop over the U-Net
             # would cost more than its arithmetic.
             self._samplers[key] = backend.compiled(run, network.variables)
-        if labels is not None:
-            labels = ops.cast(ops.convert_to_tensor(labels), "int32")
-        return self._samplers[key](
-            ops.convert_to_tensor(x, "float32"), labels, fresh_noise, known
-        )
+        return self._samplers[key](x, labels, fresh_noise, known)
 
     def _reverse(self, network, x, labels, steps, guidance_scale,
                  sampler="ddim", eta=0.0, fresh_noise=None, known=None,

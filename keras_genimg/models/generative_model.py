@@ -124,6 +124,10 @@ class GenerativeModel(backend.Trainer, keras.Model):
         than an eager pass through every layer; on JAX, a `jax.jit`
         (traced once per batch size) that reads the current weights.
 
+        A model compiled with `run_eagerly=True` samples eagerly too, as
+        Keras' `predict` then runs, so that a breakpoint in a network
+        stops there.
+
         Args:
             z: float32 latent vectors `(batch, latent_dim)`.
             labels: int32 labels `(batch,)` of a conditional model, or None.
@@ -131,6 +135,10 @@ class GenerativeModel(backend.Trainer, keras.Model):
         Returns:
             The images as a tensor, float32 in [0, 1].
         """
+        if self.run_eagerly:
+            if self.is_conditional:
+                return self.latent_to_images(z, labels=labels)
+            return self.latent_to_images(z)
         if self._compiled_latent_to_images is None:
             self._compiled_latent_to_images = self._compile_sampling()
         if self.is_conditional:

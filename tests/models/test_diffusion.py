@@ -200,6 +200,29 @@ def test_ddim_at_eta_zero_is_deterministic_and_follows_z():
     assert np.abs(first - steps).mean() > 1e-4
 
 
+def test_a_model_compiled_to_run_eagerly_samples_eagerly():
+    model = tiny()
+    z = model.sample_latent(2, seed=5)
+    compiled = model.generate(z=z)
+    compiled_ddpm = model.generate(z=z, sampler="ddpm", steps=3, seed=1)
+    model.compile(run_eagerly=True)
+    reverse, seen = model._reverse, []
+
+    def eager_only(network, x, *args):
+        # Reading the values fails on a traced (compiled) tensor.
+        seen.append(ops.convert_to_numpy(x).shape)
+        return reverse(network, x, *args)
+
+    model._reverse = eager_only
+    np.testing.assert_allclose(model.generate(z=z), compiled, atol=1e-5)
+    np.testing.assert_allclose(
+        model.generate(z=z, sampler="ddpm", steps=3, seed=1),
+        compiled_ddpm,
+        atol=1e-5,
+    )
+    assert seen == [(2, *SHAPE)] * 2
+
+
 @pytest.mark.slow
 def test_ddim_with_eta_one_on_every_timestep_is_ancestral_ddpm():
     model = tiny()

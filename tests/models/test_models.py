@@ -52,6 +52,24 @@ def test_generate_is_deterministic_for_a_seed(model_class):
     )
 
 
+@pytest.mark.parametrize("model_class", [VAE, DCGAN])
+def test_a_model_compiled_to_run_eagerly_samples_eagerly(model_class):
+    model = model_class(image_shape=SHAPE, latent_dim=4, seed=0)
+    z = model.sample_latent(3, seed=1)
+    compiled = model.generate(z=z)
+    model.compile(run_eagerly=True)
+    to_images, seen = model.latent_to_images, []
+
+    def eager_only(z, *args, **kwargs):
+        # Reading the values fails on a traced (compiled) tensor.
+        seen.append(keras.ops.convert_to_numpy(z).shape)
+        return to_images(z, *args, **kwargs)
+
+    model.latent_to_images = eager_only
+    np.testing.assert_allclose(model.generate(z=z), compiled, atol=1e-6)
+    assert seen == [(3, 4)]
+
+
 @pytest.mark.parametrize(
     "shape", [(10, 10, 1), (28, 32, 1), (30, 30, 3), (28, 28), "big"]
 )
