@@ -314,7 +314,9 @@ def test_conditional_training_drops_labels_and_learns():
         label_dropout=0.5,
         seed=0,
     )
-    model.compile()
+    # Four steps run eagerly in less time than tracing the step takes;
+    # tests/backends trains the diffusion model compiled.
+    model.compile(run_eagerly=True)
     images = digits(32)
     history = model.fit(
         images, np.arange(32) % 2, epochs=2, batch_size=16, verbose=0
@@ -327,8 +329,9 @@ def test_conditional_training_drops_labels_and_learns():
 @pytest.mark.slow
 def test_ema_network_is_what_samples_and_it_lags_the_network():
     model = tiny()
-    model.compile()
+    model.compile(run_eagerly=True)  # as above
     model.fit(digits(32), epochs=2, batch_size=16, verbose=0)
+    model.run_eagerly = False  # samples compiled
     raw = [ops.convert_to_numpy(w) for w in model.network.weights]
     average = [ops.convert_to_numpy(w) for w in model.ema_network.weights]
     assert max(np.abs(a - r).max() for a, r in zip(average, raw)) > 1e-6
@@ -348,7 +351,7 @@ def test_ema_network_is_what_samples_and_it_lags_the_network():
 @pytest.mark.slow
 def test_save_and_load_give_the_same_samples(tmp_path):
     model = tiny(num_classes=3, prediction="v", schedule="linear")
-    model.compile()
+    model.compile(run_eagerly=True)  # as above
     model.fit(digits(16), np.arange(16) % 3, epochs=1, batch_size=8, verbose=0)
     # The same class, config and weights, and the same samples.
     loaded = assert_save_load_round_trip(
