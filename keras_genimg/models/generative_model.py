@@ -156,17 +156,13 @@ class GenerativeModel(backend.Trainer, keras.Model):
             def function(z):
                 return self.latent_to_images(z)
 
-        if keras.backend.backend() != "tensorflow":
-            return backend.compiled(function, self.variables)
-        import tensorflow as tf  # only where TensorFlow is the backend
-
-        specs = [tf.TensorSpec((None, self.latent_dim), tf.float32)]
+        specs = [((None, self.latent_dim), "float32")]
         if self.is_conditional:
-            specs.append(tf.TensorSpec((None,), tf.int32))
+            specs.append(((None,), "int32"))
         # A function of its own per model: TensorFlow counts traces per
         # Python function and would warn about "retracing" when a process
         # builds many models.
-        return tf.function(function, input_signature=specs)
+        return backend.compiled(function, self.variables, input_specs=specs)
 
     def sample_latent(self, num_images, seed=None):
         """Draws latent vectors from the prior: N(0, I), or the model's

@@ -52,6 +52,25 @@ def test_generate_is_deterministic_for_a_seed(model_class):
     )
 
 
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="a tf.function's traces (JAX traces once per batch shape)",
+)
+@pytest.mark.parametrize("num_classes", [None, 3])
+def test_sampling_is_traced_once_for_every_batch_size(num_classes):
+    model = DCGAN(image_shape=SHAPE, latent_dim=4, num_classes=num_classes)
+    labels = None if num_classes is None else [0, 1, 2, 1, 0]
+    for count in (5, 1, 3):
+        model.generate(
+            num_images=count,
+            seed=0,
+            labels=None if labels is None else labels[:count],
+        )
+    assert (
+        model._compiled_latent_to_images.experimental_get_tracing_count() == 1
+    )
+
+
 @pytest.mark.parametrize("model_class", [VAE, DCGAN])
 def test_a_model_compiled_to_run_eagerly_samples_eagerly(model_class):
     model = model_class(image_shape=SHAPE, latent_dim=4, seed=0)

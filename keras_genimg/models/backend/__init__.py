@@ -22,9 +22,11 @@ the running Keras backend once, at import, and re-exports its helpers:
   values, with their gradients stopped (see `second_order`). It also
   works outside a step, e.g. to fit a latent vector to an image.
 - `apply_gradients(optimizer, grads, variables)`.
-- `compiled(fn, variables)`: `fn` compiled (a `tf.function`, a
-  `jax.jit`; as it is on PyTorch), for inference outside `fit`; it
-  reads the current values of `variables` at every call.
+- `compiled(fn, variables, input_specs=None)`: `fn` compiled (a
+  `tf.function`, a `jax.jit`; as it is on PyTorch), for inference
+  outside `fit`; it reads the current values of `variables` at every
+  call. `input_specs`, `(shape, dtype)` pairs, let TensorFlow trace once
+  for every batch size.
 - `num_replicas()`, `replica_id()`, `step_logs(logs)`: what a step needs
   to know about the replicas of a `tf.distribute` strategy (one replica
   on JAX and PyTorch, where a `keras.distribution` works on global

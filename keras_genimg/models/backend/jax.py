@@ -210,13 +210,14 @@ def value_and_input_grad(fn, x, second_order=False):
     return values((y, aux)) if second_order else (y, aux), grads
 
 
-def compiled(fn, variables):
+def compiled(fn, variables, input_specs=None):
     """`fn` jitted, for inference (sampling, inverting a generator).
 
     The values of `variables` are arguments of the jitted function, read
     at every call: a trace would otherwise hold the values it saw as
     constants, and keep sampling with them after more training. What
-    `fn` assigns to variables is dropped.
+    `fn` assigns to variables is dropped. `jax.jit` traces once per input
+    shape, whatever `input_specs` says.
     """
     variables = list(variables)
 

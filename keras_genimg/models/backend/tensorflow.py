@@ -93,10 +93,17 @@ def apply_gradients(optimizer, grads, variables):
     optimizer.apply_gradients(zip(grads, variables))
 
 
-def compiled(fn, variables):
-    """`fn` as one graph, traced for the shapes it is called with; it
-    reads `variables` (unused here) when it runs."""
-    return tf.function(fn, reduce_retracing=True)
+def compiled(fn, variables, input_specs=None):
+    """`fn` as one graph; it reads `variables` (unused here) when it runs.
+
+    Traced once for `input_specs` (`(shape, dtype)` pairs, None for a
+    dimension of any size) where given, else for the shapes it is called
+    with.
+    """
+    if input_specs is None:
+        return tf.function(fn, reduce_retracing=True)
+    signature = [tf.TensorSpec(shape, dtype) for shape, dtype in input_specs]
+    return tf.function(fn, input_signature=signature)
 
 
 def num_replicas():

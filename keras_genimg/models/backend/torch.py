@@ -104,8 +104,9 @@ class _LeakyReLU(torch.autograd.Function):
         return torch.ops.aten.leaky_relu_backward(grad, x, slope, False), None
 
 
-def compiled(fn, variables):
-    """`fn` itself: PyTorch runs eagerly (`variables` unused)."""
+def compiled(fn, variables, input_specs=None):
+    """`fn` itself: PyTorch runs eagerly (`variables`, `input_specs`
+    unused)."""
     return fn
 
 
