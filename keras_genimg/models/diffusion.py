@@ -324,7 +324,9 @@ class DiffusionModel(GenerativeModel):
     ):
         """Runs the reverse process from noise `x` to images in [-1, 1],
         with the U-Net's predictions (classifier-free guided with
-        `guidance_scale` for a conditional model).
+        `guidance_scale` for a conditional model). Compiled once per
+        setting, or run eagerly when the model was compiled with
+        `run_eagerly=True`.
 
         Args:
             x: float32 `(batch, H, W, C)`, standard normal noise.
@@ -335,9 +337,6 @@ class DiffusionModel(GenerativeModel):
 
         Returns:
             A float32 tensor of the shape of `x`.
-
-        Compiled once per setting, or run eagerly when the model was
-        compiled with `run_eagerly=True`.
         """
         network = self.ema_network if self._use_ema else self.network
         resample = tuple(resample)
