@@ -25,17 +25,10 @@ from keras import ops
 
 from keras_genimg.editing.inversion import invert_generator
 from keras_genimg.editing.masks import make_mask
-from keras_genimg.models.diffusion import MAX_NOISE_FLOATS
-from keras_genimg.models.generative_model import (
-    _check_count,
-    to_signed,
-    to_unit,
-)
-from keras_genimg.models.noise_schedule import (
-    image_noise,
-    noise_draws,
-    timestep_of_noise,
-)
+from keras_genimg.models.argument_checks import check_count
+from keras_genimg.models.diffusion_sampling import noise_draws, noise_parts
+from keras_genimg.models.generative_model import to_signed, to_unit
+from keras_genimg.models.noise_schedule import timestep_of_noise
 
 CHUNK = 256
 # RePaint's resampling, as in its paper (Lugmayr et al., 2022): stretches
@@ -158,7 +151,7 @@ def estimate_noise_std(images):
 
 def _autoencoder_fill(model, images, mask, labels, seed, iterations=10):
     x = _mean_filled(images, mask)
-    for _ in range(_check_count("iterations", iterations)):
+    for _ in range(check_count("iterations", iterations)):
         reconstruction = model.reconstruct(x, labels)
         x = mask * images + (1.0 - mask) * reconstruction
     return reconstruction
@@ -206,22 +199,18 @@ def _repaint(model, images, mask, labels, seed, steps=None,
     model.schedule.sampling_timesteps(steps)  # checks `steps`
     resample = (jump_length, resamplings)
     draws = noise_draws(steps, resample)
-    # The noise of every move is drawn up front: in parts, to bound it.
-    # Each image's comes from a stream of its own (its first row starts
-    # the reverse process), so that it does not depend on the others.
-    part = max(1, MAX_NOISE_FLOATS // (draws * int(np.prod(images.shape[1:]))))
+    # Each image's noise comes from a stream of its own (its first row
+    # starts the reverse process), so that it does not depend on the
+    # others; drawn up front for every move, in parts to bound it.
+    parts = noise_parts(
+        seed, len(images), draws + 1, images.shape[1:], CHUNK, stream=2
+    )
     restored = []
-    for start in range(0, len(images), part):
-        known = images[start : start + part]
-        noise = image_noise(
-            seed, start, len(known), (draws + 1, *known.shape[1:]), stream=2
-        )
-        x, fresh = noise[:, 0], np.moveaxis(noise[:, 1:], 0, 1)
+    for part, noise in parts:
         result = model.sample(
-            x, None if labels is None else labels[start : start + part],
-            steps, model.guidance_scale, sampler="ddpm", fresh_noise=fresh,
-            known=(to_signed(known), mask[start : start + part]),
-            resample=resample,
+            noise[0], None if labels is None else labels[part], steps,
+            model.guidance_scale, sampler="ddpm", fresh_noise=noise[1:],
+            known=(to_signed(images[part]), mask[part]), resample=resample,
         )  # fmt: skip
         restored.append(ops.convert_to_numpy(to_unit(result)))
     return np.concatenate(restored)
@@ -275,16 +264,9 @@ def _in_chunks(method, model, images, mask, labels, seed, options):
 
 def _check_inputs(model, images, labels):
     images = model.check_images(images)
-    if model.is_conditional:
-        if labels is None:
-            raise ValueError(
-                f"This conditional {type(model).__name__} restores images of "
-                "a known class: pass `labels`."
-            )
-        labels = model.check_labels(labels, len(images))
-    elif labels is not None:
+    if model.is_conditional and labels is None:
         raise ValueError(
-            f"This {type(model).__name__} is unconditional and takes no "
-            "`labels`."
+            f"This conditional {type(model).__name__} restores images of "
+            "a known class: pass `labels`."
         )
-    return images, labels
+    return images, model.check_labels(labels, len(images))

@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
+from keras_genimg.models.argument_checks import check_number
 from keras_genimg.models.generative_model import (
     GenerativeModel,
-    _check_number,
     network_inputs,
     to_unit,
 )
@@ -54,7 +54,7 @@ class AdversarialModel(GenerativeModel):
     def __init__(self, *args, use_ema=True, ema_decay=0.999, **kwargs):
         super().__init__(*args, **kwargs)
         self._use_ema = bool(use_ema)
-        self.ema_decay = _check_number("ema_decay", ema_decay, 0.0, below=1.0)
+        self.ema_decay = check_number("ema_decay", ema_decay, 0.0, below=1.0)
         self.ema_generator = None
 
     def average_generator(self):

@@ -6,13 +6,9 @@ from keras import ops
 
 from keras_genimg.models import backend, conditional_networks, networks
 from keras_genimg.models.adversarial import AdversarialModel
+from keras_genimg.models.argument_checks import check_count, check_number
 from keras_genimg.models.diff_augment import diff_augment, parse_policy
-from keras_genimg.models.generative_model import (
-    _check_count,
-    _check_number,
-    network_inputs,
-    to_signed,
-)
+from keras_genimg.models.generative_model import network_inputs, to_signed
 
 
 @keras.saving.register_keras_serializable(package="keras_genimg")
@@ -116,7 +112,7 @@ class DCGAN(AdversarialModel):
             seed=seed,
             **kwargs,
         )
-        label_smoothing = _check_number(
+        label_smoothing = check_number(
             "label_smoothing", label_smoothing, 0.0, below=1.0
         )
         if loss not in LOSSES:
@@ -128,7 +124,7 @@ class DCGAN(AdversarialModel):
                 "`label_smoothing` applies to the cross-entropy loss only; "
                 "the hinge loss takes none."
             )
-        self.filters = _check_count("filters", filters)
+        self.filters = check_count("filters", filters)
         self.label_smoothing = float(label_smoothing)
         self.loss_name = loss
         self.spectral_norm = bool(spectral_norm)

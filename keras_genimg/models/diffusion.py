@@ -6,21 +6,22 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_genimg.models import backend, noise_schedule, unet
+from keras_genimg.models import (
+    backend,
+    diffusion_sampling,
+    noise_schedule,
+    unet,
+)
+from keras_genimg.models.argument_checks import check_count, check_number
 from keras_genimg.models.generative_model import (
     GENERATE_BATCH_SIZE,
     GenerativeModel,
-    _check_count,
-    _check_number,
     to_signed,
     to_unit,
 )
 from keras_genimg.models.weight_average import averaged_copy, update_average
 
-SAMPLERS = ("ddim", "ddpm")
 DEFAULT_SAMPLING_STEPS = 50
-# Fresh-noise floats a stochastic sampler draws per network call, at most.
-MAX_NOISE_FLOATS = 2**24
 
 
 @keras.saving.register_keras_serializable(package="keras_genimg")
@@ -126,7 +127,7 @@ class DiffusionModel(GenerativeModel):
                 f"latent_dim={latent_dim!r}."
             )
         super().__init__(plan, pixels, num_classes, seed, **kwargs)
-        if _check_count("filters", filters) % unet.GROUPS:
+        if check_count("filters", filters) % unet.GROUPS:
             raise ValueError(
                 f"`filters` must be a multiple of {unet.GROUPS} (GroupNorm "
                 f"groups). Received: {filters!r}"
@@ -139,15 +140,15 @@ class DiffusionModel(GenerativeModel):
             )
         self.filters = int(filters)
         self.channel_multipliers = tuple(int(m) for m in channel_multipliers)
-        self.num_res_blocks = _check_count("num_res_blocks", num_res_blocks)
+        self.num_res_blocks = check_count("num_res_blocks", num_res_blocks)
         self.attention = bool(attention)
         self.schedule = noise_schedule.NoiseSchedule(schedule, timesteps)
         self.prediction = prediction
-        self.label_dropout = _check_number(
+        self.label_dropout = check_number(
             "label_dropout", label_dropout, 0.0, below=1.0
         )
         self.guidance_scale = guidance_scale
-        self.ema_decay = _check_number("ema_decay", ema_decay, 0.0, below=1.0)
+        self.ema_decay = check_number("ema_decay", ema_decay, 0.0, below=1.0)
         if sampling_steps is None:
             sampling_steps = min(
                 DEFAULT_SAMPLING_STEPS, self.schedule.timesteps
@@ -333,27 +334,27 @@ class DiffusionModel(GenerativeModel):
             labels: int32 `(batch,)` in `[0, num_classes]` (the last
                 meaning "no label") for a conditional model, else None.
             steps, guidance_scale, sampler, eta, fresh_noise, known,
-                first_timestep, resample: see `NoiseSchedule.reverse`.
+                first_timestep, resample: see
+                `diffusion_sampling.reverse_process`.
 
         Returns:
             A float32 tensor of the shape of `x`.
         """
         network = self.ema_network if self._use_ema else self.network
-        resample = tuple(resample)
-        settings = (steps, guidance_scale, sampler, eta)
-        key = (id(network), *settings, first_timestep, resample)
+        settings = (steps, guidance_scale, sampler, eta, first_timestep,
+                    tuple(resample))  # fmt: skip
 
         def run(x, labels, fresh_noise, known):
             return self._reverse(
-                network, x, labels, *settings, fresh_noise, known,
-                first_timestep, resample,
-            )  # fmt: skip
+                network, x, labels, *settings, fresh_noise, known
+            )
 
         if labels is not None:
             labels = ops.cast(ops.convert_to_tensor(labels), "int32")
         x = ops.convert_to_tensor(x, "float32")
         if self.run_eagerly:
             return run(x, labels, fresh_noise, known)
+        key = (id(network), *settings)
         if key not in self._samplers:
             # Compiled once per setting: an eager loop over the U-Net
             # would cost more than its arithmetic.
@@ -361,32 +362,17 @@ class DiffusionModel(GenerativeModel):
         return self._samplers[key](x, labels, fresh_noise, known)
 
     def _reverse(self, network, x, labels, steps, guidance_scale,
-                 sampler="ddim", eta=0.0, fresh_noise=None, known=None,
-                 first_timestep=None, resample=(1, 1)):  # fmt: skip
+                 sampler="ddim", eta=0.0, first_timestep=None,
+                 resample=(1, 1), fresh_noise=None, known=None):  # fmt: skip
         def predict(x, t):
-            return self._guided(network, x, t, labels, guidance_scale)
+            return diffusion_sampling.guided_prediction(
+                network, x, t, labels, guidance_scale, self.num_classes
+            )
 
-        return self.schedule.reverse(
-            predict, x, steps, self.prediction, sampler, eta, fresh_noise,
-            known, first_timestep, resample,
+        return diffusion_sampling.reverse_process(
+            self.schedule, predict, x, steps, self.prediction, sampler, eta,
+            fresh_noise, known, first_timestep, resample,
         )  # fmt: skip
-
-    def _guided(self, network, x, t, labels, guidance_scale):
-        if labels is None:
-            return network([x, t], training=False)
-        if guidance_scale == 1.0:
-            return network([x, t, labels], training=False)
-        null = ops.full_like(labels, self.num_classes)
-        both = network(
-            [
-                ops.concatenate([x, x]),
-                ops.concatenate([t, t]),
-                ops.concatenate([labels, null]),
-            ],
-            training=False,
-        )
-        conditional, unconditional = ops.split(both, 2)
-        return unconditional + guidance_scale * (conditional - unconditional)
 
     def generate(
         self,
@@ -419,10 +405,10 @@ class DiffusionModel(GenerativeModel):
         Returns:
             A float32 numpy array `(batch, H, W, C)` with values in [0, 1].
         """
-        if sampler not in SAMPLERS:
+        if sampler not in diffusion_sampling.SAMPLERS:
             raise ValueError(
                 f"Unknown sampler {sampler!r}. Expected one of: "
-                f"{', '.join(SAMPLERS)}."
+                f"{', '.join(diffusion_sampling.SAMPLERS)}."
             )
         if not eta >= 0:
             raise ValueError(f"`eta` must be >= 0. Received: {eta!r}")
@@ -439,29 +425,21 @@ class DiffusionModel(GenerativeModel):
             guidance_scale = self.guidance_scale
         guidance_scale = _check_guidance(guidance_scale)
         z = self._latent_for(num_images, z, seed, labels)
-        if self.is_conditional:
-            labels = self.check_labels(labels, len(z))
-        elif labels is not None:
-            raise ValueError("This model is unconditional and takes no labels.")
-        stochastic = sampler == "ddpm" or eta > 0
-        if batch_size is None:
-            batch_size = GENERATE_BATCH_SIZE
-        batch_size = _check_count("batch_size", batch_size)
-        if stochastic:
-            per_image = steps * self.latent_dim
-            batch_size = max(1, min(batch_size, MAX_NOISE_FLOATS // per_image))
+        labels = self.check_labels(labels, len(z))
+        draws = steps if sampler == "ddpm" or eta > 0 else 0
+        batch_size = check_count(
+            "batch_size",
+            GENERATE_BATCH_SIZE if batch_size is None else batch_size,
+        )
+        parts = diffusion_sampling.noise_parts(
+            seed, len(z), draws, self.image_shape, batch_size
+        )
         chunks = []
-        for start in range(0, len(z), batch_size):
-            x = z[start : start + batch_size].reshape(-1, *self.image_shape)
-            fresh = None
-            if stochastic:
-                noise = noise_schedule.image_noise(
-                    seed, start, len(x), (steps, *self.image_shape)
-                )
-                fresh = np.moveaxis(noise, 0, 1)  # (steps, batch, ...)
-            chunk_labels = None if labels is None else labels[start:][: len(x)]
+        for part, fresh in parts:
+            x = z[part].reshape(-1, *self.image_shape)
+            part_labels = None if labels is None else labels[part]
             images = self.sample(
-                x, chunk_labels, steps, guidance_scale, sampler, eta, fresh
+                x, part_labels, steps, guidance_scale, sampler, eta, fresh
             )
             chunks.append(ops.convert_to_numpy(to_unit(images)))
         return np.concatenate(chunks).astype("float32")
@@ -502,4 +480,4 @@ class DiffusionModel(GenerativeModel):
 
 
 def _check_guidance(scale):
-    return _check_number("guidance_scale", scale, low=0.0)
+    return check_number("guidance_scale", scale, low=0.0)

@@ -8,6 +8,11 @@ import numpy as np
 from keras import ops
 
 from keras_genimg.models import backend
+from keras_genimg.models.argument_checks import (
+    check_count,
+    check_float_images,
+    check_unit_range,
+)
 from keras_genimg.models.networks import spatial_plan
 from keras_genimg.models.replicas import (
     ReplicaSeedGenerator,
@@ -61,11 +66,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
         # Checked once here; the networks are built from this plan.
         self.spatial_plan = spatial_plan(image_shape)
         self.image_shape = self.spatial_plan.image_shape
-        if not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
-            raise ValueError(
-                f"`latent_dim` must be a positive int. Received: {latent_dim!r}"
-            )
-        self.latent_dim = int(latent_dim)
+        self.latent_dim = check_count("latent_dim", latent_dim)
         if num_classes is not None and (
             not isinstance(num_classes, (int, np.integer)) or num_classes < 2
         ):
@@ -175,7 +176,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
         Returns:
             A float32 numpy array of shape `(num_images, latent_dim)`.
         """
-        num_images = _check_count("num_images", num_images)
+        num_images = check_count("num_images", num_images)
         if self.latent_prior is not None:
             return self.latent_prior.sample(num_images, seed)
         rng = np.random.default_rng(seed)
@@ -214,15 +215,9 @@ class GenerativeModel(backend.Trainer, keras.Model):
             A float32 numpy array `(batch, H, W, C)` with values in [0, 1].
         """
         z = self._latent_for(num_images, z, seed, labels)
-        if not self.is_conditional:
-            if labels is not None:
-                raise ValueError(
-                    f"This {type(self).__name__} is unconditional and takes "
-                    "no `labels`; build it with `num_classes` to condition "
-                    "it on a class."
-                )
-            return self._generate_in_batches(batch_size, z)
         labels = self.check_labels(labels, len(z))
+        if labels is None:
+            return self._generate_in_batches(batch_size, z)
         return self._generate_in_batches(batch_size, z, labels)
 
     def _latent_for(self, num_images, z, seed, labels=None):
@@ -266,7 +261,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
         Returns:
             A float32 numpy array `(batch, H, W, C)` with values in [0, 1].
         """
-        batch_size = _check_count(
+        batch_size = check_count(
             "batch_size",
             GENERATE_BATCH_SIZE if batch_size is None else batch_size,
         )
@@ -310,7 +305,8 @@ class GenerativeModel(backend.Trainer, keras.Model):
         return z.astype("float32")
 
     def check_labels(self, labels, num_images):
-        """Returns a conditional model's labels as int32 `(num_images,)`.
+        """Returns a conditional model's labels as int32 `(num_images,)`,
+        and None for an unconditional model, which takes none.
 
         Args:
             labels: int, int array `(num_images,)` or None (classes in
@@ -318,7 +314,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
             num_images: int. How many images the labels are for.
 
         Returns:
-            An int32 numpy array of shape `(num_images,)`.
+            An int32 numpy array of shape `(num_images,)`, or None.
 
         Example:
         >>> from keras_genimg.models import DCGAN
@@ -327,7 +323,13 @@ class GenerativeModel(backend.Trainer, keras.Model):
         ([0, 1, 2, 0, 1], [2, 2])
         """
         if not self.is_conditional:
-            raise ValueError(f"This {type(self).__name__} takes no labels.")
+            if labels is None:
+                return None
+            raise ValueError(
+                f"This {type(self).__name__} is unconditional and takes no "
+                "`labels`; build it with `num_classes` to condition it on "
+                "a class."
+            )
         if labels is None:
             return np.arange(num_images, dtype="int32") % self.num_classes
         labels = np.asarray(labels)
@@ -349,7 +351,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
     def check_images(self, images, argument="images"):
         """Returns images as float32 numpy `(batch, H, W, C)` or raises."""
         images = np.asarray(images)
-        _check_float_images(images.dtype, f"`{argument}`")
+        check_float_images(images.dtype, f"`{argument}`")
         if (
             images.ndim != 4
             or images.shape[1:] != self.image_shape
@@ -360,7 +362,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
                 f"{', '.join(map(str, self.image_shape))}) with batch >= 1. "
                 f"Received shape {images.shape}."
             )
-        _check_unit_range(images, f"`{argument}`")
+        check_unit_range(images, f"`{argument}`")
         return images.astype("float32")
 
     def check_training_data(self, x, y=None):
@@ -400,7 +402,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
         shape = getattr(images, "shape", None)
         if shape is None or shape.rank is None:
             return
-        _check_float_images(
+        check_float_images(
             np.dtype(images.dtype.as_numpy_dtype), "The dataset's images"
         )
         expected = (None, *self.image_shape)
@@ -415,7 +417,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
         # Values cannot be read from the spec: the first batch stands in.
         for batch in x.take(1):
             first = batch[0] if isinstance(batch, tuple) else batch
-            _check_unit_range(np.asarray(first), "The dataset's images")
+            check_unit_range(np.asarray(first), "The dataset's images")
 
     # === Training ===
 
@@ -640,59 +642,6 @@ def dtype_policy_scope(policy):
         yield
     finally:
         keras.mixed_precision.set_global_policy(previous)
-
-
-def _check_float_images(dtype, what):
-    """Raises unless images of `dtype` are floating point, naming `what`."""
-    if not np.issubdtype(dtype, np.floating):
-        raise ValueError(
-            f"{what} must be floating point in [0, 1] "
-            f"(divide uint8 images by 255). Received dtype {dtype}."
-        )
-
-
-def _check_unit_range(images, what):
-    """Raises unless float `images` lie in [0, 1] (to float rounding)."""
-    low, high = float(np.min(images)), float(np.max(images))
-    if not (low >= -1e-3 and high <= 1.001):
-        raise ValueError(
-            f"{what} must be in [0, 1]; received values from {low:g} to "
-            f"{high:g} (divide [0, 255] images by 255, map [-1, 1] ones "
-            "with (x + 1) / 2)."
-        )
-
-
-def _check_count(name, value):
-    if not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(
-            f"`{name}` must be a positive int. Received: {value!r}"
-        )
-    return int(value)
-
-
-def _check_number(name, value, low, below=None):
-    """`value` as a float, where it is a real number `>= low` (and
-    `< below`); else a `ValueError` naming the argument.
-
-    Example:
-    >>> _check_number("beta", 2, low=0.0)
-    2.0
-    >>> _check_number("ema_decay", "x", 0.0, below=1.0)
-    Traceback (most recent call last):
-    ...
-    ValueError: `ema_decay` must be a number in [0, 1). Received: 'x'
-    """
-    number = isinstance(value, (int, float, np.integer, np.floating))
-    if (
-        not number
-        or isinstance(value, bool)
-        or not (low <= value and (below is None or value < below))
-    ):
-        span = f">= {low:g}" if below is None else f"in [{low:g}, {below:g})"
-        raise ValueError(
-            f"`{name}` must be a number {span}. Received: {value!r}"
-        )
-    return float(value)
 
 
 def network_inputs(x, labels):

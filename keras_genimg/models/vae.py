@@ -6,10 +6,9 @@ import numpy as np
 from keras import ops
 
 from keras_genimg.models import backend, conditional_networks, networks
+from keras_genimg.models.argument_checks import check_count, check_number
 from keras_genimg.models.generative_model import (
     GenerativeModel,
-    _check_count,
-    _check_number,
     network_inputs,
 )
 from keras_genimg.models.latent_prior import GaussianMixturePrior
@@ -116,9 +115,9 @@ class VAE(GenerativeModel):
                 f"Unknown `reconstruction_loss` {reconstruction_loss!r}. "
                 f"Expected one of: {', '.join(RECONSTRUCTION_LOSSES)}."
             )
-        self.beta = _check_number("beta", beta, low=0.0)
+        self.beta = check_number("beta", beta, low=0.0)
         self.reconstruction_loss = reconstruction_loss
-        self.filters = _check_count("filters", filters)
+        self.filters = check_count("filters", filters)
 
         # === Layers ===
         with self.policy_scope():
@@ -300,12 +299,9 @@ class VAE(GenerativeModel):
         """
         images = self.check_images(images)
         self._check_given(labels)
-        if self.is_conditional:
-            labels = ops.convert_to_tensor(
-                self.check_labels(labels, len(images))
-            )
-        elif labels is not None:
-            raise ValueError("This VAE is unconditional and takes no labels.")
+        labels = self.check_labels(labels, len(images))
+        if labels is not None:
+            labels = ops.convert_to_tensor(labels)
         z_mean, z_log_var = self.encoder(
             network_inputs(ops.convert_to_tensor(images), labels),
             training=False,

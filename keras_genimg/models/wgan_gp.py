@@ -5,11 +5,8 @@ from keras import ops
 
 from keras_genimg.models import backend, conditional_networks, networks
 from keras_genimg.models.adversarial import AdversarialModel
-from keras_genimg.models.generative_model import (
-    _check_count,
-    _check_number,
-    to_signed,
-)
+from keras_genimg.models.argument_checks import check_count, check_number
+from keras_genimg.models.generative_model import to_signed
 
 # Keeps the gradient norm's square root differentiable at 0.
 NORM_EPSILON = 1e-12
@@ -93,9 +90,9 @@ class WGANGP(AdversarialModel):
                 "DCGAN(num_classes=...) for a class-conditional GAN."
             )
         super().__init__(image_shape, latent_dim, seed=seed, **kwargs)
-        self.filters = _check_count("filters", filters)
-        self.n_critic = _check_count("n_critic", n_critic)
-        self.gp_weight = _check_number("gp_weight", gp_weight, low=0.0)
+        self.filters = check_count("filters", filters)
+        self.n_critic = check_count("n_critic", n_critic)
+        self.gp_weight = check_number("gp_weight", gp_weight, low=0.0)
 
         # === Layers ===
         with self.policy_scope():

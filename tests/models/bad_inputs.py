@@ -314,6 +314,21 @@ CASES = [
         r"`labels` must be in \[0, 3\)",
     ),
     api(
+        "vae-generate-with-labels",
+        LABELS,
+        lambda env: env.vae.generate(num_images=2, labels=[0, 1]),
+        ValueError,
+        "This VAE is unconditional and takes no `labels`; build it with "
+        "`num_classes`",
+    ),
+    api(
+        "vae-encode-with-labels",
+        LABELS,
+        lambda env: env.vae.encode(zeros(2, *SHAPE), [0, 1]),
+        ValueError,
+        "This VAE is unconditional and takes no `labels`",
+    ),
+    api(
         "cvae-encode-without-labels",
         LABELS,
         lambda env: env.cvae.encode(labelled()),

@@ -8,7 +8,11 @@ import pytest
 from keras import ops
 
 from keras_genimg import models
-from keras_genimg.models import DiffusionModel, noise_schedule
+from keras_genimg.models import (
+    DiffusionModel,
+    diffusion_sampling,
+    noise_schedule,
+)
 from keras_genimg.models.noise_schedule import NoiseSchedule
 from tests.model_checks import assert_save_load_round_trip
 
@@ -150,11 +154,11 @@ def test_resampling_brings_inpainting_closer_to_the_true_conditional():
     x = rng.standard_normal(images.shape).astype("float32")
     errors = {}
     for resample in [(1, 1), (2, 20)]:
-        draws = noise_schedule.noise_draws(20, resample)
+        draws = diffusion_sampling.noise_draws(20, resample)
         fresh = rng.standard_normal((draws, *images.shape)).astype("float32")
         filled = ops.convert_to_numpy(
-            schedule.reverse(
-                predict, x, 20, "epsilon", "ddpm", fresh_noise=fresh,
+            diffusion_sampling.reverse_process(
+                schedule, predict, x, 20, "epsilon", "ddpm", fresh_noise=fresh,
                 known=(images, mask), resample=resample,
             )
         )  # fmt: skip
@@ -165,17 +169,43 @@ def test_resampling_brings_inpainting_closer_to_the_true_conditional():
 
 
 def test_resampling_plan_and_its_bad_arguments():
-    step_of_move, jump_to = noise_schedule.resampling_plan(7, 3, 2)
+    step_of_move, jump_to = diffusion_sampling.resampling_plan(7, 3, 2)
     # The first stretch once; then each twice, jumping back to its start.
     assert step_of_move.tolist() == [0, 1, 2, 3, 4, 5, 3, 4, 5, 6, 6]
     assert jump_to.tolist() == [-1, -1, -1, -1, -1, 3, -1, -1, -1, 6, -1]
-    assert noise_schedule.noise_draws(7, (3, 2)) == 11 + 2
+    assert diffusion_sampling.noise_draws(7, (3, 2)) == 11 + 2
     with pytest.raises(ValueError, match="`resamplings` must be an int"):
-        noise_schedule.resampling_plan(7, 3, 0)
+        diffusion_sampling.resampling_plan(7, 3, 0)
     schedule = NoiseSchedule("linear", 20)
     with pytest.raises(ValueError, match="Resampling is for inpainting"):
-        schedule.reverse(lambda x, t: x, np.zeros((1, 2, 2, 1)), 4,
-                         "epsilon", resample=(2, 2))  # fmt: skip
+        diffusion_sampling.reverse_process(
+            schedule, lambda x, t: x, np.zeros((1, 2, 2, 1)), 4, "epsilon",
+            resample=(2, 2),
+        )  # fmt: skip
+
+
+def test_noise_parts_are_bounded_and_each_images_noise_is_its_own(
+    monkeypatch,
+):
+    def drawn(**options):
+        parts = list(
+            diffusion_sampling.noise_parts(3, 5, 4, (2, 2, 1), **options)
+        )
+        covered = np.concatenate([np.arange(5)[part] for part, _ in parts])
+        np.testing.assert_array_equal(covered, np.arange(5))
+        return parts, np.concatenate([noise for _, noise in parts], axis=1)
+
+    one_part, noise = drawn(batch_size=8)
+    assert len(one_part) == 1 and noise.shape == (4, 5, 2, 2, 1)
+    assert noise.std() > 0.5
+    parts, by_twos = drawn(batch_size=2)
+    assert [part.stop - part.start for part, _ in parts] == [2, 2, 1]
+    np.testing.assert_array_equal(by_twos, noise)
+    # The bound on the noise splits a batch too.
+    monkeypatch.setattr(diffusion_sampling, "MAX_NOISE_FLOATS", 2 * 4 * 4)
+    parts, bounded = drawn(batch_size=8)
+    assert [part.stop - part.start for part, _ in parts] == [2, 2, 1]
+    np.testing.assert_array_equal(bounded, noise)
 
 
 # The loss on a fixed batch going down is checked on every backend, with
