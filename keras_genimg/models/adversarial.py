@@ -3,13 +3,11 @@
 import keras
 from keras import ops
 
-from keras_genimg.models.argument_checks import check_number
 from keras_genimg.models.generative_model import (
     GenerativeModel,
     network_inputs,
     to_unit,
 )
-from keras_genimg.models.weight_average import averaged_copy, update_average
 
 
 class AdversarialModel(GenerativeModel):
@@ -34,62 +32,14 @@ class AdversarialModel(GenerativeModel):
 
     Subclasses set `ADVERSARY` (the attribute holding the adversary
     network) and `ADVERSARY_OPTIMIZER`, build `self.generator` and the
-    adversary, then call `average_generator()`, call
-    `update_generator_average()` after each generator update, and call
-    `compile_adversarial` from their `compile`.
-
-    Args:
-        image_shape, latent_dim, num_classes, seed: as for
-            `GenerativeModel`.
-        use_ema: bool. Keep and sample from the average of the
-            generator's weights. Defaults to True.
-        ema_decay: float in [0, 1). Decay of the average per generator
-            step (0: the average is the last weights). Defaults to 0.999.
-        **kwargs: passed to `keras.Model`.
+    adversary, then call `keep_weight_average("generator", use_ema,
+    ema_decay)`, call `update_weight_average()` after each generator
+    update, and call `compile_adversarial` from their `compile`. They
+    take the arguments of `GenerativeModel` and `use_ema`, `ema_decay`.
     """
 
     ADVERSARY = "discriminator"
     ADVERSARY_OPTIMIZER = "d_optimizer"
-
-    def __init__(self, *args, use_ema=True, ema_decay=0.999, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._use_ema = bool(use_ema)
-        self.ema_decay = check_number("ema_decay", ema_decay, 0.0, below=1.0)
-        self.ema_generator = None
-
-    def average_generator(self):
-        """Creates `ema_generator`, the average of `generator`'s weights."""
-        if self._use_ema:
-            with self.policy_scope():
-                self.ema_generator = averaged_copy(
-                    self.generator, "ema_generator"
-                )
-
-    def update_generator_average(self):
-        """Moves `ema_generator` towards the generator; called in a step."""
-        if self.ema_generator is not None:
-            update_average(
-                self.ema_generator,
-                self.generator,
-                self.ema_decay,
-                self.optimizer.iterations,
-            )
-
-    @property
-    def use_ema(self):
-        """Whether sampling uses the average of the generator's weights."""
-        return self._use_ema
-
-    @use_ema.setter
-    def use_ema(self, value):
-        if value and self.ema_generator is None:
-            raise ValueError(
-                "This model keeps no average of its generator's weights: "
-                "build it with `use_ema=True`."
-            )
-        if bool(value) != self._use_ema:
-            self._use_ema = bool(value)
-            self._compiled_latent_to_images = None
 
     def compile_adversarial(
         self, adversary_optimizer, g_optimizer, default, **kwargs
@@ -131,27 +81,10 @@ class AdversarialModel(GenerativeModel):
         optimizer = self.adversary_optimizer
         return [] if optimizer is None else [optimizer]
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                # Whether the average exists (its weights are in the file),
-                # and whether sampling uses it.
-                "use_ema": self.ema_generator is not None,
-                "ema_decay": self.ema_decay,
-                "sample_with_ema": self._use_ema,
-            }
-        )
-        return config
-
     @classmethod
     def from_config(cls, config):
         # Files saved before the average existed hold no weights for it.
-        config = {"use_ema": False, **config}
-        sample_with_ema = config.pop("sample_with_ema", config["use_ema"])
-        model = super().from_config(config)
-        model.use_ema = sample_with_ema
-        return model
+        return super().from_config({"use_ema": False, **config})
 
     def get_compile_config(self):
         config = super().get_compile_config()
@@ -180,8 +113,9 @@ class AdversarialModel(GenerativeModel):
         if self.is_conditional:
             z = ops.convert_to_tensor(z, "float32")
             labels = ops.convert_to_tensor(labels, "int32")
-        generator = self.ema_generator if self._use_ema else self.generator
-        images = generator(network_inputs(z, labels), training=training)
+        images = self.sampling_network(
+            network_inputs(z, labels), training=training
+        )
         return ops.cast(to_unit(images), "float32")
 
     def sample_noise(self, batch_size):

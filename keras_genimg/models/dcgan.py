@@ -103,6 +103,8 @@ class DCGAN(AdversarialModel):
         loss="bce",
         spectral_norm=False,
         diff_augment=None,
+        use_ema=True,
+        ema_decay=0.999,
         **kwargs,
     ):
         super().__init__(
@@ -158,7 +160,7 @@ class DCGAN(AdversarialModel):
                     self.filters,
                     spectral_norm=self.spectral_norm,
                 )
-        self.average_generator()
+        self.keep_weight_average("generator", use_ema, ema_decay)
 
         # === Metrics ===
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -273,7 +275,7 @@ class DCGAN(AdversarialModel):
         )
         grads = generator_pullback(fake_grads)
         backend.apply_gradients(self.optimizer, grads, g_weights)
-        self.update_generator_average()
+        self.update_weight_average()
         return self._update_metrics(d_loss, g_loss, real_logits, fake_logits)
 
     def test_batch(self, data):

@@ -19,7 +19,6 @@ from keras_genimg.models.generative_model import (
     to_signed,
     to_unit,
 )
-from keras_genimg.models.weight_average import averaged_copy, update_average
 
 DEFAULT_SAMPLING_STEPS = 50
 
@@ -148,7 +147,6 @@ class DiffusionModel(GenerativeModel):
             "label_dropout", label_dropout, 0.0, below=1.0
         )
         self.guidance_scale = guidance_scale
-        self.ema_decay = check_number("ema_decay", ema_decay, 0.0, below=1.0)
         if sampling_steps is None:
             sampling_steps = min(
                 DEFAULT_SAMPLING_STEPS, self.schedule.timesteps
@@ -165,10 +163,7 @@ class DiffusionModel(GenerativeModel):
                 self.attention,
                 self.num_classes,
             )
-            self.ema_network = (
-                averaged_copy(self.network, "ema_network") if use_ema else None
-            )
-        self._use_ema = bool(use_ema)
+        self.keep_weight_average("network", use_ema, ema_decay)
         self._samplers = {}
 
         # === Metrics ===
@@ -204,21 +199,6 @@ class DiffusionModel(GenerativeModel):
     @guidance_scale.setter
     def guidance_scale(self, scale):
         self._guidance_scale = _check_guidance(scale)
-        self._compiled_latent_to_images = None
-
-    @property
-    def use_ema(self):
-        """Whether sampling uses the moving average of the weights."""
-        return self._use_ema
-
-    @use_ema.setter
-    def use_ema(self, value):
-        if value and self.ema_network is None:
-            raise ValueError(
-                "This model keeps no average of its weights: build it with "
-                "`use_ema=True`."
-            )
-        self._use_ema = bool(value)
         self._compiled_latent_to_images = None
 
     def compile(self, optimizer=None, **kwargs):
@@ -271,13 +251,7 @@ class DiffusionModel(GenerativeModel):
 
         (_, loss), grads = backend.value_and_grad(loss_fn, weights)
         backend.apply_gradients(self.optimizer, grads, weights)
-        if self.ema_network is not None:
-            update_average(
-                self.ema_network,
-                self.network,
-                self.ema_decay,
-                self.optimizer.iterations,
-            )
+        self.update_weight_average()
         self.loss_tracker.update_state(loss)
         return self.metric_logs()
 
@@ -304,7 +278,7 @@ class DiffusionModel(GenerativeModel):
         )
         if self.is_conditional:
             labels = ops.cast(ops.convert_to_tensor(labels), "int32")
-        network = self.ema_network if self._use_ema else self.network
+        network = self.sampling_network
         x = self._reverse(
             network, x, labels, self.sampling_steps, self.guidance_scale
         )
@@ -340,7 +314,7 @@ class DiffusionModel(GenerativeModel):
         Returns:
             A float32 tensor of the shape of `x`.
         """
-        network = self.ema_network if self._use_ema else self.network
+        network = self.sampling_network
         settings = (steps, guidance_scale, sampler, eta, first_timestep,
                     tuple(resample))  # fmt: skip
 
@@ -463,20 +437,9 @@ class DiffusionModel(GenerativeModel):
                 "sampling_steps": self.sampling_steps,
                 "label_dropout": self.label_dropout,
                 "guidance_scale": self.guidance_scale,
-                "use_ema": self.ema_network is not None,
-                "ema_decay": self.ema_decay,
-                "sample_with_ema": self._use_ema,
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        sample_with_ema = config.pop("sample_with_ema", config.get("use_ema"))
-        model = super().from_config(config)
-        model.use_ema = bool(sample_with_ema)
-        return model
 
 
 def _check_guidance(scale):

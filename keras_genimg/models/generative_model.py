@@ -11,6 +11,7 @@ from keras_genimg.models import backend
 from keras_genimg.models.argument_checks import (
     check_count,
     check_float_images,
+    check_number,
     check_unit_range,
 )
 from keras_genimg.models.networks import spatial_plan
@@ -19,6 +20,7 @@ from keras_genimg.models.replicas import (
     scale_loss_for_replicas,
 )
 from keras_genimg.models.trial_limits import limit_fit
+from keras_genimg.models.weight_average import averaged_copy, update_average
 
 GENERATE_BATCH_SIZE = 256
 _FIT_SIGNATURE = inspect.signature(keras.Model.fit)
@@ -86,6 +88,9 @@ class GenerativeModel(backend.Trainer, keras.Model):
         # restored, so a resumed run draws the noise an unbroken one would.
         self.seed_state = self.seed_generator.state
         self._compiled_latent_to_images = None
+        # The network whose weights `keep_weight_average` averages.
+        self._averaged_network = None
+        self._use_ema = False
 
     @property
     def is_conditional(self):
@@ -109,6 +114,79 @@ class GenerativeModel(backend.Trainer, keras.Model):
         policy is when it is built.
         """
         return dtype_policy_scope(self.dtype_policy)
+
+    # === Weight average ===
+
+    def keep_weight_average(self, network_name, use_ema, ema_decay):
+        """Keeps `ema_<network_name>`, an exponential moving average of the
+        weights of the network `network_name` (Yazıcı et al., 2019), and
+        samples with it while `use_ema` is True.
+
+        Subclasses call it once their networks are built, and call
+        `update_weight_average()` after each update of that network.
+        Training goes on with the network itself.
+
+        Args:
+            network_name: str. The attribute holding the network, e.g.
+                `"generator"`.
+            use_ema: bool. Keep the average (else `ema_<network_name>` is
+                None).
+            ema_decay: float in [0, 1). Decay of the average per update
+                (0: the average is the last weights).
+        """
+        self.ema_decay = check_number("ema_decay", ema_decay, 0.0, below=1.0)
+        average = None
+        if use_ema:
+            with self.policy_scope():
+                average = averaged_copy(
+                    getattr(self, network_name), f"ema_{network_name}"
+                )
+        setattr(self, f"ema_{network_name}", average)
+        self._averaged_network = network_name
+        self._use_ema = bool(use_ema)
+
+    def update_weight_average(self):
+        """Moves the average towards the network's weights (in a step)."""
+        average = self.weight_average
+        if average is not None:
+            network = getattr(self, self._averaged_network)
+            update_average(
+                average, network, self.ema_decay, self.optimizer.iterations
+            )
+
+    @property
+    def weight_average(self):
+        """The network holding the average of the weights, or None."""
+        if self._averaged_network is None:
+            return None
+        return getattr(self, f"ema_{self._averaged_network}")
+
+    @property
+    def sampling_network(self):
+        """The network sampling runs: the average while `use_ema`."""
+        if self._use_ema:
+            return self.weight_average
+        return getattr(self, self._averaged_network)
+
+    @property
+    def use_ema(self):
+        """Whether sampling uses the average of the weights; settable."""
+        return self._use_ema
+
+    @use_ema.setter
+    def use_ema(self, value):
+        if value and self.weight_average is None:
+            fix = (
+                "; build it with `use_ema=True`"
+                if self._averaged_network
+                else ""
+            )
+            raise ValueError(
+                f"This {type(self).__name__} keeps no average of its "
+                f"weights to sample with{fix}."
+            )
+        self._use_ema = bool(value)
+        self._compiled_latent_to_images = None
 
     # === Sampling ===
 
@@ -589,7 +667,22 @@ class GenerativeModel(backend.Trainer, keras.Model):
                 "seed": self.seed,
             }
         )
+        if self._averaged_network is not None:
+            # Whether the average exists (its weights are in the file),
+            # and whether sampling uses it.
+            config["use_ema"] = self.weight_average is not None
+            config["ema_decay"] = self.ema_decay
+            config["sample_with_ema"] = self._use_ema
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        sample_with_ema = config.pop("sample_with_ema", None)
+        model = super().from_config(config)
+        if sample_with_ema is not None:
+            model.use_ema = sample_with_ema
+        return model
 
 
 def _backend_neutral(config):

@@ -82,6 +82,8 @@ class WGANGP(AdversarialModel):
         gp_weight=10.0,
         seed=None,
         num_classes=None,
+        use_ema=True,
+        ema_decay=0.999,
         **kwargs,
     ):
         if num_classes is not None:
@@ -102,7 +104,7 @@ class WGANGP(AdversarialModel):
             self.critic = conditional_networks.build_wgan_critic(
                 self.spatial_plan, self.filters
             )
-        self.average_generator()
+        self.keep_weight_average("generator", use_ema, ema_decay)
 
         # === Metrics ===
         self.critic_loss_tracker = keras.metrics.Mean(name="critic_loss")
@@ -193,7 +195,7 @@ class WGANGP(AdversarialModel):
 
         (_, g_loss), grads = backend.value_and_grad(generator_loss, g_weights)
         backend.apply_gradients(self.optimizer, grads, g_weights)
-        self.update_generator_average()
+        self.update_weight_average()
         return self._update_metrics(critic_loss, g_loss, wasserstein, penalty)
 
     def _critic_update(self, real, fake):
