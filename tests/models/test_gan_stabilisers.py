@@ -7,7 +7,13 @@ import pytest
 from keras import ops
 
 from keras_genimg import models
-from keras_genimg.models import DCGAN, WGANGP, SpectralNormalization, backend
+from keras_genimg.models import (
+    DCGAN,
+    VAE,
+    WGANGP,
+    SpectralNormalization,
+    backend,
+)
 from keras_genimg.models.diff_augment import diff_augment, parse_policy
 from keras_genimg.models.weight_average import averaged_copy, update_average
 from tests.model_checks import assert_save_load_round_trip
@@ -125,6 +131,12 @@ def test_without_ema_there_is_no_average_to_use():
         gan.use_ema = True
     with pytest.raises(ValueError, match="ema_decay"):
         DCGAN(SHAPE, ema_decay=1.0)
+    # A VAE keeps no average, and is not built with `use_ema`.
+    vae = VAE(SHAPE, latent_dim=2, filters=8)
+    assert not vae.use_ema and vae.weight_average is None
+    assert "use_ema" not in vae.get_config()
+    with pytest.raises(ValueError, match="VAE keeps no average of its weights"):
+        vae.use_ema = True
 
 
 def test_an_average_without_decay_is_the_weights():
