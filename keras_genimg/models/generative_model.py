@@ -36,7 +36,9 @@ class GenerativeModel(backend.Trainer, keras.Model):
     `keras_genimg.models.backend` (Keras calls them through
     `train_step` and `test_step`). This class provides the public
     sampling API (`sample_latent`, `generate`), the input checks behind
-    it, and the config entries every model shares.
+    it, the moving average of a network's weights that the GANs and the
+    diffusion model sample with (`keep_weight_average`), and the config
+    entries every model shares.
 
     A model with `num_classes` set is class-conditional: its batches are
     `(images, labels)` and `generate` takes `labels`; without them it
