@@ -1,4 +1,5 @@
-"""Checks of the models' arguments, each failing with one clear line.
+"""Checks of the models' arguments and images, each failing with one
+clear line.
 
 Every check returns the value it accepts, converted (an int, a float),
 so that a constructor reads `self.filters = check_count("filters",
@@ -70,3 +71,70 @@ def check_unit_range(images, what):
             f"{high:g} (divide [0, 255] images by 255, map [-1, 1] ones "
             "with (x + 1) / 2)."
         )
+
+
+def check_image_batch(images, image_shape, argument="images"):
+    """Returns images as float32 numpy `(batch, *image_shape)`, where they
+    are floats in [0, 1] of that shape; else a `ValueError` naming the
+    argument.
+
+    Example:
+    >>> check_image_batch(np.zeros((2, 4, 4, 1)), (4, 4, 1)).dtype
+    dtype('float32')
+    >>> check_image_batch(np.zeros((2, 4, 4)), (4, 4, 1), "x")
+    Traceback (most recent call last):
+    ...
+    ValueError: `x` must have shape (batch, 4, 4, 1) with batch >= 1. ...
+    """
+    images = np.asarray(images)
+    check_float_images(images.dtype, f"`{argument}`")
+    if (
+        images.ndim != 4
+        or images.shape[1:] != tuple(image_shape)
+        or not len(images)
+    ):
+        raise ValueError(
+            f"`{argument}` must have shape (batch, "
+            f"{', '.join(map(str, image_shape))}) with batch >= 1. "
+            f"Received shape {images.shape}."
+        )
+    check_unit_range(images, f"`{argument}`")
+    return images.astype("float32")
+
+
+def check_training_images(x, image_shape):
+    """Raises unless `fit`'s `x` holds images of `image_shape` in [0, 1].
+
+    Arrays are checked whole (`check_image_batch`); a `tf.data.Dataset`
+    by the shape and dtype of its images, and the values of its first
+    batch. Generators and `keras.utils.PyDataset`s are read lazily by
+    Keras; their batches are not checked here.
+
+    Args:
+        x: what `fit` was given as `x`.
+        image_shape: tuple `(H, W, C)`.
+    """
+    spec = getattr(x, "element_spec", None)
+    if spec is None:
+        if isinstance(x, (np.ndarray, list)) or hasattr(x, "__array__"):
+            check_image_batch(x, image_shape, argument="x")
+        return
+    images = spec[0] if isinstance(spec, tuple) else spec
+    shape = getattr(images, "shape", None)
+    if shape is None or shape.rank is None:
+        return
+    check_float_images(
+        np.dtype(images.dtype.as_numpy_dtype), "The dataset's images"
+    )
+    if shape.rank != 4 or any(
+        d is not None and d != e for d, e in zip(shape[1:], image_shape)
+    ):
+        raise ValueError(
+            "The dataset's images must be batches of shape (batch, "
+            f"{', '.join(map(str, image_shape))}). Received "
+            f"{tuple(shape)}; batch the dataset and match `image_shape`."
+        )
+    # Values cannot be read from the spec: the first batch stands in.
+    for batch in x.take(1):
+        first = batch[0] if isinstance(batch, tuple) else batch
+        check_unit_range(np.asarray(first), "The dataset's images")

@@ -10,9 +10,9 @@ from keras import ops
 from keras_genimg.models import backend
 from keras_genimg.models.argument_checks import (
     check_count,
-    check_float_images,
+    check_image_batch,
     check_number,
-    check_unit_range,
+    check_training_images,
 )
 from keras_genimg.models.networks import spatial_plan
 from keras_genimg.models.replicas import (
@@ -430,20 +430,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     def check_images(self, images, argument="images"):
         """Returns images as float32 numpy `(batch, H, W, C)` or raises."""
-        images = np.asarray(images)
-        check_float_images(images.dtype, f"`{argument}`")
-        if (
-            images.ndim != 4
-            or images.shape[1:] != self.image_shape
-            or len(images) == 0
-        ):
-            raise ValueError(
-                f"`{argument}` must have shape (batch, "
-                f"{', '.join(map(str, self.image_shape))}) with batch >= 1. "
-                f"Received shape {images.shape}."
-            )
-        check_unit_range(images, f"`{argument}`")
-        return images.astype("float32")
+        return check_image_batch(images, self.image_shape, argument)
 
     def check_training_data(self, x, y=None):
         """Raises unless `fit` data holds images this model takes.
@@ -458,7 +445,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
             y: labels or None: for a conditional model, int labels
                 `(batch,)` or `(batch, 1)` in `[0, num_classes)`.
         """
-        self._check_training_images(x)
+        check_training_images(x, self.image_shape)
         if not self.is_conditional:
             return
         if getattr(x, "element_spec", None) is not None or y is None:
@@ -469,35 +456,6 @@ class GenerativeModel(backend.Trainer, keras.Model):
         if labels.ndim == 2 and labels.shape[1] == 1:
             labels = labels[:, 0]
         self.check_labels(labels, len(x))
-
-    def _check_training_images(self, x):
-        spec = getattr(x, "element_spec", None)
-        if spec is None:
-            # Generators and `keras.utils.PyDataset`s are read lazily by
-            # Keras; their batches are not checked here.
-            if isinstance(x, (np.ndarray, list)) or hasattr(x, "__array__"):
-                self.check_images(x, argument="x")
-            return
-        images = spec[0] if isinstance(spec, tuple) else spec
-        shape = getattr(images, "shape", None)
-        if shape is None or shape.rank is None:
-            return
-        check_float_images(
-            np.dtype(images.dtype.as_numpy_dtype), "The dataset's images"
-        )
-        expected = (None, *self.image_shape)
-        if shape.rank != 4 or any(
-            d is not None and d != e for d, e in zip(shape[1:], expected[1:])
-        ):
-            raise ValueError(
-                "The dataset's images must be batches of shape (batch, "
-                f"{', '.join(map(str, self.image_shape))}). Received "
-                f"{tuple(shape)}; batch the dataset and match `image_shape`."
-            )
-        # Values cannot be read from the spec: the first batch stands in.
-        for batch in x.take(1):
-            first = batch[0] if isinstance(batch, tuple) else batch
-            check_unit_range(np.asarray(first), "The dataset's images")
 
     # === Training ===
 
