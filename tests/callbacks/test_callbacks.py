@@ -119,6 +119,7 @@ def test_history_json_lines_values_up_with_their_epochs(tmp_path):
     }
 
 
+@pytest.mark.slow
 def test_history_json_and_checkpoint(tmp_path):
     vae = VAE(image_shape=SHAPE, latent_dim=4, filters=8, seed=0)
     vae.compile()

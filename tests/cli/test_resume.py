@@ -245,6 +245,7 @@ def test_no_readable_backup_starts_over_and_says_so(tmp_path):
     assert resumed.first_epoch == 0
 
 
+@pytest.mark.slow
 def test_the_backup_resumed_from_is_read_once(tmp_path, monkeypatch):
     fit_until(small_vae(), tmp_path, stop=2)
     reads = []

@@ -50,6 +50,7 @@ def counted_reads(monkeypatch):
     return reads
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["cgan", "vae"])
 def test_train_opens_and_decodes_its_source_once(
     model, counted_reads, tmp_path
@@ -81,6 +82,7 @@ def test_load_dataset_reports_what_the_data_holds(counted_reads, tmp_path):
     assert len(unlabelled.first_images) == NUM_IMAGES
 
 
+@pytest.mark.slow
 def test_train_takes_its_defaults_from_the_registry(monkeypatch, tmp_path):
     path, _, _ = _labelled_npz(tmp_path)
     changed = dataclasses.replace(

@@ -230,6 +230,7 @@ def test_ddim_at_eta_zero_is_deterministic_and_follows_z():
     assert np.abs(first - steps).mean() > 1e-4
 
 
+@pytest.mark.slow
 def test_a_model_compiled_to_run_eagerly_samples_eagerly():
     model = tiny()
     z = model.sample_latent(2, seed=5)
@@ -294,6 +295,7 @@ def test_stochastic_samplers_are_seeded():
         np.testing.assert_allclose(alone, a[: len(alone)], atol=1e-4)
 
 
+@pytest.mark.slow
 def test_a_new_guidance_scale_is_what_generate_samples_with():
     model = tiny(num_classes=3)
     labels = [0, 1]

@@ -61,6 +61,7 @@ def test_average_follows_the_documented_update():
     assert changed > 0  # the average is not the last weights
 
 
+@pytest.mark.slow
 def test_decay_zero_average_is_the_weights():
     gan = small_gan(ema_decay=0.0)
     gan.fit(IMAGES, batch_size=32, epochs=1, verbose=0)
@@ -203,9 +204,8 @@ def test_gradients_flow_through_sigma():
     )
 
 
-@pytest.mark.parametrize(
-    "num_classes", [None, pytest.param(3, marks=pytest.mark.slow)]
-)
+@pytest.mark.slow
+@pytest.mark.parametrize("num_classes", [None, 3])
 def test_sngan_keeps_spectral_norms_near_one(num_classes):
     gan = models.get(
         "sngan", image_shape=SHAPE, latent_dim=8, filters=8, seed=0,
