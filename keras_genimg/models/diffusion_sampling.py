@@ -130,6 +130,15 @@ def guided_prediction(network, x, t, labels, guidance_scale, null_label):
 
     Returns:
         The prediction, of the shape of `x`.
+
+    Example:
+    >>> def network(inputs, training=False):  # predicts its label
+    ...     return ops.cast(ops.reshape(inputs[2], (-1, 1)), "float32")
+    >>> x, t = np.zeros((2, 1), "float32"), np.zeros(2, "float32")
+    >>> labels = np.array([1, 2], "int32")
+    >>> guided = guided_prediction(network, x, t, labels, 3.0, null_label=0)
+    >>> ops.convert_to_numpy(guided).ravel().tolist()  # 0 + 3 * (label - 0)
+    [3.0, 6.0]
     """
     if labels is None:
         return network([x, t], training=False)

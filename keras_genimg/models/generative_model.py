@@ -135,6 +135,15 @@ class GenerativeModel(backend.Trainer, keras.Model):
                 None).
             ema_decay: float in [0, 1). Decay of the average per update
                 (0: the average is the last weights).
+
+        Example:
+        >>> from keras_genimg.models import DCGAN
+        >>> gan = DCGAN((16, 16, 1), latent_dim=4, filters=8)  # averages
+        >>> gan.weight_average is gan.ema_generator, gan.use_ema
+        (True, True)
+        >>> gan.use_ema = False  # sample from the generator itself
+        >>> gan.sampling_network is gan.generator
+        True
         """
         self.ema_decay = check_number("ema_decay", ema_decay, 0.0, below=1.0)
         average = None
