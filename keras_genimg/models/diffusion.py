@@ -14,8 +14,8 @@ from keras_genimg.models import (
 )
 from keras_genimg.models.argument_checks import check_count, check_number
 from keras_genimg.models.generative_model import (
-    GENERATE_BATCH_SIZE,
     GenerativeModel,
+    generate_batch_size,
     to_signed,
     to_unit,
 )
@@ -401,13 +401,10 @@ class DiffusionModel(GenerativeModel):
         z = self._latent_for(num_images, z, seed, labels)
         labels = self.check_labels(labels, len(z))
         draws = steps if sampler == "ddpm" or eta > 0 else 0
-        batch_size = check_count(
-            "batch_size",
-            GENERATE_BATCH_SIZE if batch_size is None else batch_size,
-        )
         parts = diffusion_sampling.noise_parts(
-            seed, len(z), draws, self.image_shape, batch_size
-        )
+            seed, len(z), draws, self.image_shape,
+            generate_batch_size(batch_size),
+        )  # fmt: skip
         chunks = []
         for part, fresh in parts:
             x = z[part].reshape(-1, *self.image_shape)

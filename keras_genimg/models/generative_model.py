@@ -174,7 +174,10 @@ class GenerativeModel(backend.Trainer, keras.Model):
 
     @property
     def sampling_network(self):
-        """The network sampling runs: the average while `use_ema`."""
+        """The network sampling runs: the average while `use_ema`; None
+        for a model that averages no network (the VAEs)."""
+        if self._averaged_network is None:
+            return None
         if self._use_ema:
             return self.weight_average
         return getattr(self, self._averaged_network)
@@ -350,10 +353,7 @@ class GenerativeModel(backend.Trainer, keras.Model):
         Returns:
             A float32 numpy array `(batch, H, W, C)` with values in [0, 1].
         """
-        batch_size = check_count(
-            "batch_size",
-            GENERATE_BATCH_SIZE if batch_size is None else batch_size,
-        )
+        batch_size = generate_batch_size(batch_size)
         chunks = [
             ops.convert_to_numpy(
                 self.latent_to_images_compiled(
@@ -704,6 +704,19 @@ def dtype_policy_scope(policy):
         yield
     finally:
         keras.mixed_precision.set_global_policy(previous)
+
+
+def generate_batch_size(batch_size):
+    """The images `generate` computes per call of the network:
+    `batch_size`, checked, or `GENERATE_BATCH_SIZE` where it is None.
+
+    Example:
+    >>> generate_batch_size(None), generate_batch_size(8)
+    (256, 8)
+    """
+    if batch_size is None:
+        return GENERATE_BATCH_SIZE
+    return check_count("batch_size", batch_size)
 
 
 def network_inputs(x, labels):

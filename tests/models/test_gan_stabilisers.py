@@ -135,6 +135,7 @@ def test_without_ema_there_is_no_average_to_use():
     # A VAE keeps no average, and is not built with `use_ema`.
     vae = VAE(SHAPE, latent_dim=2, filters=8)
     assert not vae.use_ema and vae.weight_average is None
+    assert vae.sampling_network is None
     assert "use_ema" not in vae.get_config()
     with pytest.raises(ValueError, match="VAE keeps no average of its weights"):
         vae.use_ema = True
