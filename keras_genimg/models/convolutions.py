@@ -23,7 +23,7 @@ from keras import ops
 from keras_genimg.models.backend import conv, conv_transpose
 
 
-def _convolution_options(layer, *names):
+def convolution_options(layer, *names):
     """The layer's arguments `names` as hashable `(name, value)` pairs."""
     options = []
     for name in names:
@@ -52,7 +52,7 @@ class Conv2D(keras.layers.Conv2D):
     def convolution_op(self, inputs, kernel):
         if conv is None:
             return super().convolution_op(inputs, kernel)
-        options = _convolution_options(
+        options = convolution_options(
             self, "strides", "padding", "dilation_rate", "data_format"
         )
         inputs, kernel = map(ops.convert_to_tensor, (inputs, kernel))
@@ -77,7 +77,7 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
     def call(self, inputs):
         if conv_transpose is None:
             return super().call(inputs)
-        options = _convolution_options(
+        options = convolution_options(
             self,
             "strides",
             "padding",

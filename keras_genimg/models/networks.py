@@ -32,8 +32,12 @@ class Network(keras.Model):
     Built and used as `keras.Model(inputs, outputs)` is. On PyTorch an
     eager call runs the layers' `call` one after another, without Keras'
     `__call__` around each (see `keras_genimg.models.backend.direct_calls`):
-    the same numbers, in less time. Elsewhere, and for what the direct
-    calls do not cover (masks, mixed precision), Keras runs the graph.
+    the same numbers, in less time. A network made only of layers that
+    torch computes directly (`backend.torch_layers`), called on tensors of
+    its input shapes with `training=True` or `False`, skips Keras'
+    `__call__` around the network as well. Elsewhere, and for what the
+    direct calls do not cover (masks, mixed precision), Keras runs the
+    graph.
 
     Example:
     >>> inputs = keras.Input((3,))
@@ -41,6 +45,20 @@ class Network(keras.Model):
     >>> tuple(network(keras.ops.ones((4, 3))).shape)
     (4, 2)
     """
+
+    def __call__(self, *args, **kwargs):
+        if (
+            backend.call_layers is not None
+            and len(args) == 1
+            and kwargs.keys() == {"training"}
+            and isinstance(kwargs["training"], bool)
+        ):
+            outputs = backend.call_layers(
+                self, args[0], kwargs["training"], whole=True
+            )
+            if outputs is not None:
+                return outputs
+        return super().__call__(*args, **kwargs)
 
     def call(self, inputs, training=None, mask=None):
         # Keras passes a list of Nones as the mask of a list of inputs.

@@ -27,7 +27,7 @@ import torch
 
 from keras_genimg import models
 from keras_genimg.models import BatchNormalization, backend
-from keras_genimg.models.backend import direct_calls
+from keras_genimg.models.backend import direct_calls, torch_layers
 from keras_genimg.models.networks import Network
 from tests import model_checks
 from tests.backend_checks.convolutions import relative_difference
@@ -182,6 +182,7 @@ def direct_call_differences():
                 for variable, value in zip(network.variables, values):
                     variable.assign(value)
                 theirs = through_keras(inputs, training=training)
+                plan = direct_calls.plan_of(network, torch_layers.layer_call)
                 results[f"{name}/{network.name}/{training}"] = {
                     "difference": largest_difference(
                         *(
@@ -192,7 +193,10 @@ def direct_call_differences():
                             for outputs in (ours, theirs)
                         )  # fmt: skip
                     ),
-                    "direct": direct_calls._PLANS.get(network) is not None,
+                    "direct": plan is not None,
+                    # Every layer a torch call: no Keras `__call__` at all.
+                    "whole": plan is not None
+                    and all(step.own for step in plan),
                 }
     return results
 

@@ -29,8 +29,13 @@ SLOW = {
 
 # The plumbing of the backends this process does not run on.
 OTHER_BACKENDS = {
-    f"keras_genimg.models.backend.{name}"
-    for name in ("jax", "tensorflow", "torch")
+    f"keras_genimg.models.backend.{module}"
+    for module, name in (
+        ("jax", "jax"),
+        ("tensorflow", "tensorflow"),
+        ("torch", "torch"),
+        ("torch_layers", "torch"),
+    )
     if name != keras.backend.backend()
 }
 

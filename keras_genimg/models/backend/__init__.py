@@ -42,9 +42,10 @@ the running Keras backend once, at import, and re-exports its helpers:
   has none).
 - `lerp_variables(variables, targets, weight)`: moves variables towards
   targets in place (moving averages), in one op each on PyTorch.
-- `call_layers(network, inputs, training)`: runs a functional network's
-  layers without Keras' per-layer `__call__` (PyTorch, where it costs
-  time at every step), or None.
+- `call_layers(network, inputs, training, whole=False)`: runs a
+  functional network's layers without Keras' per-layer `__call__`, the
+  common layers as torch calls (PyTorch, where Keras' work costs time at
+  every step; see `direct_calls` and `torch_layers`), or None.
 """
 
 import keras
@@ -88,7 +89,6 @@ elif _BACKEND == "jax":
 
     call_layers = fused_batch_norm = leaky_relu = None
 elif _BACKEND == "torch":
-    from keras_genimg.models.backend.direct_calls import call_layers
     from keras_genimg.models.backend.single_replica import (
         num_replicas,
         replica_id,
@@ -107,6 +107,7 @@ elif _BACKEND == "torch":
         value_and_input_grad,
         vjp,
     )
+    from keras_genimg.models.backend.torch_layers import call_layers
 else:
     raise ValueError(
         f"keras_genimg trains on the jax, tensorflow and torch backends. "

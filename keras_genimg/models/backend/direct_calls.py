@@ -8,6 +8,8 @@ zoo's networks are plain chains of built layers in float32, for which all
 of that does nothing, so `call_layers` calls the layers' `call` directly,
 and the network's own `__call__` still does its work once at the top.
 Where a network is not of that kind it returns None, and Keras runs it.
+A backend may also give its own functions for some kinds of layer
+(`layer_call`; PyTorch's in `torch_layers`), which then skip Keras' ops.
 """
 
 import inspect
@@ -15,25 +17,46 @@ import weakref
 
 import keras
 
-# Per network: its plan (a list of `_Step`), or None where Keras must run it.
+# Per network, per `layer_call`: its plan (a list of `_Step`), or None
+# where Keras must run it.
 _PLANS = weakref.WeakKeyDictionary()
-_UNPLANNED = object()
 
 
 class _Step:
     """One layer of a plan: where its input comes from, where its outputs
-    go, and how it is called."""
+    go, and how it is called (`own`: a backend's `(inputs, training)`
+    function, in place of the layer's `call`)."""
 
-    __slots__ = ("call", "inputs", "outputs", "takes_training")
+    __slots__ = ("call", "inputs", "outputs", "takes_training", "own")
 
-    def __init__(self, call, inputs, outputs, takes_training):
+    def __init__(self, call, inputs, outputs, takes_training, own):
         self.call = call
         self.inputs = inputs
         self.outputs = outputs
         self.takes_training = takes_training
+        self.own = own
 
 
-def call_layers(network, inputs, training=None):
+def plan_of(network, layer_call=None):
+    """The steps that run `network` (one per layer, each with an `own`
+    flag: run by `layer_call`'s function), or None where Keras must run
+    it.
+
+    Args:
+        network: a functional `keras.Model`.
+        layer_call: a function from a layer to an `(inputs, training)`
+            function, or to None for the layer's own `call`; or None.
+
+    Returns:
+        A list of steps, or None.
+    """
+    plans = _PLANS.setdefault(network, {})
+    if layer_call not in plans:
+        plans[layer_call] = _plan(network, layer_call)
+    return plans[layer_call]
+
+
+def call_layers(network, inputs, training=None, layer_call=None, whole=False):
     """The outputs of a functional `network` on eager `inputs`, or None.
 
     Meant for the network's own `call`: layers that call layers of their
@@ -44,6 +67,10 @@ def call_layers(network, inputs, training=None):
         network: a built functional `keras.Model`.
         inputs: its inputs, tensors, as `network.call` takes them.
         training: the training flag, or None for each layer's default.
+        layer_call: see `plan_of`.
+        whole: bool. Run only where `layer_call` covers every layer and
+            the inputs have the network's shapes: for a call without
+            Keras' `__call__` around the network.
 
     Returns:
         The outputs, structured as `network.output`; or None where the
@@ -59,11 +86,11 @@ def call_layers(network, inputs, training=None):
     >>> bool(keras.ops.all(outputs == network(x)))
     True
     """
-    plan = _PLANS.get(network, _UNPLANNED)
-    if plan is _UNPLANNED:
-        plan = _PLANS[network] = _plan(network)
+    plan = plan_of(network, layer_call)
     flat_inputs = keras.tree.flatten(inputs)
     if plan is None or len(flat_inputs) != len(network.inputs):
+        return None
+    if whole and not all(step.own for step in plan):
         return None
     values = {}
     for x, spec in zip(flat_inputs, network.inputs):
@@ -71,21 +98,34 @@ def call_layers(network, inputs, training=None):
             return None
         if getattr(getattr(x, "device", None), "type", None) == "meta":
             return None  # PyTorch's shape inference: Keras' own
+        if whole and any(
+            size is not None and size != actual
+            for size, actual in zip(spec.shape[1:], x.shape[1:])
+        ):
+            return None  # Keras' `__call__` says what is wrong
         if keras.backend.standardize_dtype(x.dtype) != spec.dtype:
             x = keras.ops.cast(x, spec.dtype)
         values[id(spec)] = x
     for step in plan:
-        args = keras.tree.map_structure(lambda t: values[t], step.inputs)
-        if step.takes_training and training is not None:
+        if isinstance(step.inputs, int):  # one tensor
+            args = values[step.inputs]
+        else:
+            args = keras.tree.map_structure(lambda t: values[t], step.inputs)
+        if step.own:
+            outputs = step.call(args, training)
+        elif step.takes_training and training is not None:
             outputs = step.call(args, training=training)
         else:
             outputs = step.call(args)
+        if len(step.outputs) == 1 and keras.ops.is_tensor(outputs):
+            values[step.outputs[0]] = outputs
+            continue
         for key, value in zip(step.outputs, keras.tree.flatten(outputs)):
             values[key] = value
     return keras.tree.map_structure(lambda t: values[id(t)], network.output)
 
 
-def _plan(network):
+def _plan(network, layer_call):
     """The steps that run `network`, or None where Keras must run it."""
     if not network.built:
         return None
@@ -116,7 +156,17 @@ def _plan(network):
         # A layer that calls layers of its own needs no `__call__` either:
         # the network's `__call__` holds Keras' call context, from which
         # they take the training flag.
-        plan.append(_Step(layer.call, inputs, outputs, "training" in signature))
+        own = layer_call(layer) if layer_call is not None else None
+        takes_training = "training" in signature
+        plan.append(
+            _Step(
+                own or layer.call,
+                inputs,
+                outputs,
+                takes_training,
+                own is not None,
+            )
+        )
     if not available.issuperset(id(x) for x in network.outputs):
         return None
     return plan
