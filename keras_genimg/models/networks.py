@@ -46,19 +46,22 @@ class Network(keras.Model):
     (4, 2)
     """
 
-    def __call__(self, *args, **kwargs):
-        if (
-            backend.call_layers is not None
-            and len(args) == 1
-            and kwargs.keys() == {"training"}
-            and isinstance(kwargs["training"], bool)
-        ):
-            outputs = backend.call_layers(
-                self, args[0], kwargs["training"], whole=True
-            )
-            if outputs is not None:
-                return outputs
-        return super().__call__(*args, **kwargs)
+    if backend.call_layers is not None:
+        # Only where the backend runs steps eagerly (PyTorch): a traced
+        # step pays for Keras' `__call__` once, and TensorFlow's AutoGraph
+        # would convert this method in every traced function.
+        def __call__(self, *args, **kwargs):
+            if (
+                len(args) == 1
+                and kwargs.keys() == {"training"}
+                and isinstance(kwargs["training"], bool)
+            ):
+                outputs = backend.call_layers(
+                    self, args[0], kwargs["training"], whole=True
+                )
+                if outputs is not None:
+                    return outputs
+            return super().__call__(*args, **kwargs)
 
     def call(self, inputs, training=None, mask=None):
         # Keras passes a list of Nones as the mask of a list of inputs.

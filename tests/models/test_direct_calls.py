@@ -148,3 +148,10 @@ def test_spectral_norm_layers_are_nested_calls():
     # Guards the premise of the discriminator case above.
     network = model_checks.build("sngan").discriminator
     assert any(isinstance(x, SpectralNormalization) for x in network.layers)
+
+
+def test_only_an_eager_backend_replaces_the_networks_call():
+    # On TensorFlow, AutoGraph would convert a `__call__` of ours in every
+    # traced function (and warn where it cannot read the source).
+    replaced = "__call__" in vars(Network)
+    assert replaced == (keras.backend.backend() == "torch")
