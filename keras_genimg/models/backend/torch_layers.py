@@ -62,6 +62,7 @@ def layer_call(layer):
     """
     from keras_genimg.models.activations import LeakyReLU
     from keras_genimg.models.batch_normalization import BatchNormalization
+    from keras_genimg.models.conditional_networks import LabelMaps
     from keras_genimg.models.convolutions import (
         Conv2D,
         Conv2DTranspose,
@@ -111,10 +112,25 @@ def layer_call(layer):
     if kind is LeakyReLU:
         slope = layer.negative_slope
         return lambda x, training: leaky_relu(x, slope)
+    if kind is keras.layers.Concatenate:
+        axis = layer.axis
+        return lambda xs, training: torch.cat(list(xs), dim=axis)
+    if kind is LabelMaps:
+        return lambda xs, training: _label_maps(*xs, layer.num_classes)
     if kind is BatchNormalization:
         # Its own `call`, which runs torch's fused kernel when training.
         return lambda x, training: layer.call(x, training=training)
     return None
+
+
+def _label_maps(features, labels, num_classes):
+    """`LabelMaps`' outputs: one constant map per class appended."""
+    labels = labels.reshape(-1).to(torch.int32)
+    # Keras' one-hot: labels out of range give rows of zeros.
+    one_hot = keras.ops.one_hot(labels, num_classes, dtype=features.dtype)
+    batch, height, width, _ = features.shape
+    maps = one_hot[:, None, None, :].expand(batch, height, width, num_classes)
+    return torch.cat([features, maps], dim=-1)
 
 
 def _with_bias_and_activation(layer, op):
