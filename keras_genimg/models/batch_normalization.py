@@ -33,7 +33,7 @@ class BatchNormalization(keras.layers.BatchNormalization):
     >>> import numpy as np
     >>> x = np.random.default_rng(0).normal(2.0, 3.0, (8, 4, 4, 3))
     >>> layer = BatchNormalization()
-    >>> y = layer(x.astype("float32"), training=True)
+    >>> y = ops.convert_to_numpy(layer(x.astype("float32"), training=True))
     >>> np.allclose(np.mean(y, axis=(0, 1, 2)), 0.0, atol=1e-5)
     True
     """

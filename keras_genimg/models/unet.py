@@ -32,7 +32,7 @@ class TimestepEmbedding(layers.Layer):
     Example:
     >>> import numpy as np
     >>> embedding = TimestepEmbedding(4)
-    >>> embedding(np.array([0.0])).numpy().tolist()
+    >>> keras.ops.convert_to_numpy(embedding(np.array([0.0]))).tolist()
     [[0.0, 0.0, 1.0, 1.0]]
     """
 

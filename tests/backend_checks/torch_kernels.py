@@ -177,6 +177,7 @@ def direct_call_differences():
             for training in (True, False):
                 values = [keras.ops.copy(v.value) for v in network.variables]
                 ours = network(inputs, training=training)
+                state = [keras.ops.copy(v.value) for v in network.variables]
                 # From the same state: spectral norm's and batch norm's
                 # variables move in training calls.
                 for variable, value in zip(network.variables, values):
@@ -192,6 +193,14 @@ def direct_call_differences():
                             ]
                             for outputs in (ours, theirs)
                         )  # fmt: skip
+                    ),
+                    # The variables after the call (moving statistics,
+                    # the power iteration's vector).
+                    "state_difference": largest_difference(
+                        *(
+                            [keras.ops.convert_to_numpy(v) for v in values]
+                            for values in (state, network.variables)
+                        )
                     ),
                     "direct": plan is not None,
                     # Every layer a torch call: no Keras `__call__` at all.

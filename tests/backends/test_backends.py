@@ -426,15 +426,17 @@ def test_networks_called_layer_by_layer_equal_keras_on_torch(results):
     # On PyTorch the zoo's networks call their layers' `call` directly:
     # every network of every zoo model, in training and inference mode,
     # gives what Keras gives running the same layers.
-    # The unconditional GANs' and the VAE's networks are made only of
-    # layers torch computes directly, and skip Keras' `__call__` entirely.
+    # The unconditional GANs' (spectral norm included) and the VAE's
+    # networks are made only of layers torch computes directly, and skip
+    # Keras' `__call__` entirely.
     report = fit_report(results, "torch", "torch_kernels")["direct_calls"]
     assert len(report) >= 2 * 2 * len(models.names()), sorted(report)
     for key, result in report.items():
         assert result["direct"], key
         assert result["difference"] < 1e-6, (key, result)
+        assert result["state_difference"] < 1e-6, (key, result)
     for key, result in report.items():
-        if key.split("/")[0] in ("dcgan", "wgan_gp", "vae"):
+        if key.split("/")[0] in ("dcgan", "sngan", "wgan_gp", "vae"):
             assert result["whole"], key
 
 

@@ -20,6 +20,10 @@ from keras_genimg.models.backend.torch import (
     conv_transpose,
     leaky_relu,
 )
+from keras_genimg.models.spectral_normalization import (
+    EPSILON,
+    SpectralNormalization,
+)
 
 # Keras' activations that torch computes in one op; linear is None.
 _ACTIVATIONS = {
@@ -63,38 +67,17 @@ def layer_call(layer):
     from keras_genimg.models.activations import LeakyReLU
     from keras_genimg.models.batch_normalization import BatchNormalization
     from keras_genimg.models.conditional_networks import LabelMaps
-    from keras_genimg.models.convolutions import (
-        Conv2D,
-        Conv2DTranspose,
-        convolution_options,
-    )
 
     kind = type(layer)
-    if getattr(layer, "lora_enabled", False) or getattr(
-        layer, "quantization_mode", None
-    ):
+    if _modified(layer):
         return None
-    if kind is keras.layers.Dense:
+    kernel_op = _kernel_op(layer)
+    if kernel_op is not None:
         return _with_bias_and_activation(
-            layer, lambda x: torch.matmul(x, layer.kernel.value)
+            layer, lambda x, training: kernel_op(x, layer.kernel.value)
         )
-    if kind in (Conv2D, Conv2DTranspose):
-        if layer.data_format != "channels_last":
-            return None
-        if kind is Conv2D:
-            options = convolution_options(
-                layer, "strides", "padding", "dilation_rate", "data_format"
-            )
-            op = conv
-        else:
-            options = convolution_options(
-                layer, "strides", "padding", "output_padding",
-                "dilation_rate", "data_format",
-            )  # fmt: skip
-            op = conv_transpose
-        return _with_bias_and_activation(
-            layer, lambda x: op(x, layer.kernel.value, options)
-        )
+    if kind is SpectralNormalization:
+        return _spectral_call(layer)
     if kind is keras.layers.Reshape:
         target = tuple(layer.target_shape)
         return lambda x, training: x.reshape((x.shape[0], *target))
@@ -124,16 +107,83 @@ def layer_call(layer):
     return None
 
 
+def _modified(layer):
+    """Whether Keras changes how `layer` computes (LoRA, quantization)."""
+    return bool(
+        getattr(layer, "lora_enabled", False)
+        or getattr(layer, "quantization_mode", None)
+    )
+
+
+def _kernel_op(layer):
+    """`op(x, kernel)`: a `Dense` layer's or the zoo's channels-last
+    convolution's product with a kernel, bias and activation aside; or
+    None."""
+    from keras_genimg.models.convolutions import (
+        Conv2D,
+        Conv2DTranspose,
+        convolution_options,
+    )
+
+    kind = type(layer)
+    if kind is keras.layers.Dense:
+        return torch.matmul
+    if kind not in (Conv2D, Conv2DTranspose):
+        return None
+    if layer.data_format != "channels_last":
+        return None
+    names = ["strides", "padding", "dilation_rate", "data_format"]
+    if kind is Conv2DTranspose:
+        names.insert(2, "output_padding")
+    options = convolution_options(layer, *names)
+    op = conv if kind is Conv2D else conv_transpose
+    return lambda x, kernel: op(x, kernel, options)
+
+
+def _spectral_call(wrapper):
+    """A `SpectralNormalization` wrapper's call in torch: the same power
+    iteration (the wrapper's docstring), on a wrapped `Dense` or
+    convolution; None for other layers."""
+    layer = wrapper.layer
+    kernel_op = _kernel_op(layer)
+    if kernel_op is None or _modified(layer):
+        return None
+    iterations = wrapper.power_iterations
+
+    def normalized_op(x, training):
+        kernel = layer.kernel.value
+        weights = kernel.reshape(-1, kernel.shape[-1])
+        constant = weights.detach()
+        u = wrapper.vector_u.value
+        for step in range(iterations):
+            v = _normalize(u @ constant.T)
+            last = step == iterations - 1
+            product = v @ (weights if last else constant)
+            u = _normalize(product.detach())
+        if training:
+            with torch.no_grad():
+                wrapper.vector_u.value.copy_(u)
+        sigma = (product * u).sum()
+        return kernel_op(x, kernel / sigma)
+
+    return _with_bias_and_activation(layer, normalized_op)
+
+
+def _normalize(vector):
+    return vector / torch.sqrt(vector.square().sum() + EPSILON)
+
+
 def _with_bias_and_activation(layer, op):
-    """`op(x)`, then the layer's bias (channels last) and activation, or
-    None for an activation torch does not compute in one op."""
+    """`op(x, training)`, then the layer's bias (channels last) and
+    activation, or None for an activation torch does not compute in one
+    op."""
     if layer.activation not in _ACTIVATIONS:
         return None
     activation = _ACTIVATIONS[layer.activation]
     bias = layer.bias if layer.use_bias else None
 
     def call(x, training):
-        y = op(x)
+        y = op(x, training)
         if bias is not None:
             y = y + bias.value
         return y if activation is None else activation(y)
