@@ -118,6 +118,8 @@ def main(argv=None):
         if "--backend-logs" not in sys.argv[1:]:
             hide_native_stderr()
     args_given = sys.argv[1:] if argv is None else list(argv)
+    if argv is None:
+        _start_on_the_backend_asked_for(args_given)
     running = None if _names_a_backend(args_given) else _running_backend()
     if running is not None and running not in BACKENDS:
         # Parsing reads the model registry, which cannot load here.
@@ -133,8 +135,9 @@ def main(argv=None):
     if args.command in TENSORFLOW_COMMANDS:
         backend = "tensorflow"
     if backend is not None and backend != _running_backend():
-        # Keras chose its backend when this process imported it: run the
-        # command again in a process that starts on the backend asked for.
+        # Keras chose its backend when this process imported it (`main`
+        # called from Python): run the command again in a process that
+        # starts on the backend asked for.
         try:
             status = run_on_backend(backend, args_given)
         except KeyboardInterrupt as interrupt:
@@ -189,6 +192,29 @@ def hide_native_stderr():
     os.dup2(null, 2)
     os.close(null)
     sys.stderr = os.fdopen(terminal, "w", buffering=1)
+
+
+def _start_on_the_backend_asked_for(argv):
+    """Sets `KERAS_BACKEND` to the backend `argv` asks for (`--backend X`,
+    or TensorFlow for a command that writes SavedModels) where Keras is
+    not imported yet, so that this process runs the command on it rather
+    than starting a second process."""
+    if "keras" in sys.modules:
+        return
+    backend, command, value_follows = None, None, False
+    for arg in argv:
+        if value_follows:
+            backend, value_follows = arg, False
+        elif arg == "--backend":
+            value_follows = True
+        elif arg.startswith("--backend="):
+            backend = arg.partition("=")[2]
+        elif command is None and not arg.startswith("-"):
+            command = arg
+    if command in TENSORFLOW_COMMANDS:
+        backend = "tensorflow"
+    if backend in BACKENDS:
+        os.environ["KERAS_BACKEND"] = backend
 
 
 def _names_a_backend(argv):

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import keras
@@ -22,7 +23,9 @@ from keras_genimg.callbacks import (
     find_backup,
     training_backup,
 )
+from keras_genimg.cli.backend_process import run_on_backend
 from keras_genimg.cli.main import main
+from keras_genimg.cli.run_folder import LOCK_FILE
 from keras_genimg.models import VAE
 
 EPOCHS = 5
@@ -36,8 +39,8 @@ def completed_epochs(out):
 
 
 def _sigterm_run(tmp_path, backend):
-    # With --backend, genimg runs the command again in a child process on
-    # that backend: the signal reaches the parent only, which passes it on.
+    # With --backend, the command starts Keras on that backend itself: the
+    # process that holds the run folder is the one started here.
     out = tmp_path / "run"
     command = [sys.executable, "-m", "keras_genimg.cli.main", *ARGS,
                "--epochs", "50", "--out", str(out), *backend]  # fmt: skip
@@ -50,8 +53,10 @@ def _sigterm_run(tmp_path, backend):
     while completed_epochs(out) < 1 and time.monotonic() < deadline:
         assert process.poll() is None, "training ended before the signal"
         time.sleep(0.02)
+    holder = (out / LOCK_FILE).read_text().strip()
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=120)
+    assert holder == str(process.pid)
     assert process.returncode == 130
     assert err.splitlines() == [
         "genimg train: interrupted by SIGTERM; run the same command again "
@@ -282,6 +287,52 @@ def test_stop_on_signal_stops_fit_after_the_step_the_signal_came_in():
         except KeyboardInterrupt:
             pytest.fail("the signal of the last block stopped this one")
     assert int(model.optimizer.iterations) == 5
+
+
+CHILD_UNTIL_SIGTERM = """
+import signal, sys, time
+signal.signal(signal.SIGTERM, lambda *args: sys.exit(130))
+open(sys.argv[-1], "w").close()
+time.sleep(60)
+"""
+
+
+def test_an_interrupted_caller_stops_its_command_on_another_backend(
+    tmp_path, monkeypatch
+):
+    # `main` called from Python, with Keras started on another backend,
+    # runs the command in a child process (here a stand-in that waits for
+    # SIGTERM): a KeyboardInterrupt in the caller (SIGTERM, as the command
+    # line maps it) reaches the child, whose status comes back.
+    script, ready = tmp_path / "child.py", tmp_path / "ready"
+    script.write_text(CHILD_UNTIL_SIGTERM)
+    monkeypatch.setattr(sys, "argv", [str(script)])
+    monkeypatch.setattr(
+        "keras_genimg.cli.backend_process._run_as_genimg_command", lambda: True
+    )
+
+    def interrupt(*args):
+        raise KeyboardInterrupt
+
+    def signal_when_ready():
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    sender = threading.Thread(target=signal_when_ready)
+    start = time.monotonic()
+    try:
+        sender.start()
+        status = run_on_backend("torch", ["--backend", "torch", str(ready)])
+    except KeyboardInterrupt:
+        pytest.fail("the interrupt was not passed on to the child")
+    finally:
+        sender.join()
+        signal.signal(signal.SIGUSR1, previous)
+    assert ready.exists() and status == 130
+    assert time.monotonic() - start < 30
 
 
 def test_backup_of_another_model_is_one_clear_error(tmp_path):
