@@ -44,10 +44,12 @@ class NoTensorFlow(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.machinery.ModuleSpec(name, self)
 
     def create_module(self, spec):
-        raise ModuleNotFoundError(f"No module named {spec.name!r}")
+        raise ModuleNotFoundError(f"No module named {spec.name!r}",
+                                  name=spec.name)  # fmt: skip
 
     def exec_module(self, module):
-        raise ModuleNotFoundError(f"No module named {module.__name__!r}")
+        raise ModuleNotFoundError(f"No module named {module.__name__!r}",
+                                  name=module.__name__)  # fmt: skip
 
 
 if "--without-tensorflow" in sys.argv:
@@ -483,6 +485,17 @@ def vae_inversion_finds_a_prior_mode():
     return float(np.abs(filled - target).max())
 
 
+def examples_without_tensorflow():
+    """The docstring examples of the packages that need no TensorFlow,
+    run here: `{module: [failed, attempted]}`."""
+    from tests.docs import examples
+
+    names = examples.modules_with_examples(
+        examples.WITHOUT_TENSORFLOW, without_tensorflow=True
+    )
+    return {name: examples.run_examples(name) for name in names}
+
+
 def load_others(root, backend):
     """What the other backends' `.keras` files generate here, and, for
     the WGAN-GP (two optimizers, a double backward), one training step
@@ -585,6 +598,7 @@ def main(argv=None):
         from tests.backend_checks import torch_kernels
 
         fits["torch_kernels"] = torch_kernels.report()
+        fits["examples"] = examples_without_tensorflow()
     fits["tensorflow_imported"] = "tensorflow" in sys.modules
     if "data_parallel" in checks:  # last: it sets the global distribution
         from tests.backend_checks import data_parallel

@@ -447,6 +447,24 @@ def test_networks_called_layer_by_layer_equal_keras_on_torch(results):
             assert result["whole"], key
 
 
+def test_docstring_examples_run_on_torch_without_tensorflow(results):
+    # The examples of `models`, `metrics`, `latent`, `plots` and
+    # `callbacks`, in a process that cannot import TensorFlow: all but the
+    # TensorBoard callback's module (and TensorFlow's plumbing) import,
+    # and every example runs.
+    from tests.docs.examples import WITHOUT_TENSORFLOW, modules_with_examples
+
+    report = fit_report(results, "torch", "examples")
+    here = modules_with_examples(WITHOUT_TENSORFLOW)
+    assert set(here) - set(report) == {
+        "keras_genimg.callbacks.tensorboard_grid",
+        "keras_genimg.models.backend.tensorflow",
+    }, sorted(report)
+    assert "keras_genimg.models.backend.torch_layers" in report
+    for name, (failed, attempted) in report.items():
+        assert attempted > 0 and failed == 0, (name, failed, attempted)
+
+
 def test_gradient_penalty_runs_only_the_convolutions_it_needs_on_torch(
     results,
 ):

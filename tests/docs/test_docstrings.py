@@ -2,14 +2,13 @@
 say: every module of `keras_genimg` that has one, found, not listed, so a
 new module's examples run too."""
 
-import doctest
-import importlib
-import pkgutil
-
-import keras
 import pytest
 
-import keras_genimg
+from tests.docs.examples import (
+    modules_with_examples,
+    other_backends,
+    run_examples,
+)
 
 # Modules whose examples train or sample models (a second or more each):
 # left out of the fast subset.
@@ -27,39 +26,6 @@ SLOW = {
 }
 
 
-# The plumbing of the backends this process does not run on.
-OTHER_BACKENDS = {
-    f"keras_genimg.models.backend.{module}"
-    for module, name in (
-        ("jax", "jax"),
-        ("tensorflow", "tensorflow"),
-        ("torch", "torch"),
-        ("torch_layers", "torch"),
-    )
-    if name != keras.backend.backend()
-}
-
-
-def modules_with_examples():
-    """The names of the package's modules whose docstrings hold examples
-    that run (by name: the package's functions `inception_score` and
-    `mix` hide the modules of the same names)."""
-    finder = doctest.DocTestFinder()
-    names = []
-    for info in pkgutil.walk_packages(keras_genimg.__path__, "keras_genimg."):
-        # `__main__` is the command line itself.
-        if info.name.endswith(".__main__") or info.name in OTHER_BACKENDS:
-            continue
-        module = importlib.import_module(info.name)
-        if any(
-            not example.options.get(doctest.SKIP)
-            for test in finder.find(module)
-            for example in test.examples
-        ):
-            names.append(info.name)
-    return sorted(names)
-
-
 MODULES = modules_with_examples()
 
 
@@ -71,10 +37,9 @@ MODULES = modules_with_examples()
     ],
 )
 def test_docstring_examples(name):
-    module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0
-    assert result.failed == 0
+    failed, attempted = run_examples(name)
+    assert attempted > 0
+    assert failed == 0
 
 
 def test_the_modules_with_examples_are_found():
@@ -87,4 +52,4 @@ def test_the_modules_with_examples_are_found():
     ):
         assert name in MODULES
     assert SLOW <= set(MODULES)
-    assert not OTHER_BACKENDS & set(MODULES)
+    assert not other_backends() & set(MODULES)
