@@ -90,6 +90,16 @@ def leaky_relu(x, negative_slope):
 
 
 def apply_gradients(optimizer, grads, variables):
+    # An embedding's gradient comes as `tf.IndexedSlices`, one slice per
+    # looked-up row, duplicates kept. Keras' optimizers square the slices
+    # one by one (Adam's second moment then sums the squares of a row's
+    # slices, not the square of their sum: a row looked up k times moves
+    # up to sqrt(k) times too far). Made dense, the rows are summed first,
+    # as JAX and PyTorch have them.
+    grads = [
+        tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
+        for g in grads
+    ]
     optimizer.apply_gradients(zip(grads, variables))
 
 
