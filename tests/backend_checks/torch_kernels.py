@@ -204,8 +204,7 @@ def direct_call_differences():
                     ),
                     "direct": plan is not None,
                     # Every layer a torch call: no Keras `__call__` at all.
-                    "whole": plan is not None
-                    and all(step.own for step in plan),
+                    "whole": plan is not None and plan.whole,
                 }
     return results
 

@@ -17,9 +17,20 @@ import weakref
 
 import keras
 
-# Per network, per `layer_call`: its plan (a list of `_Step`), or None
-# where Keras must run it.
+# Per network, per `layer_call`: its `_Plan`, or None where Keras must
+# run it.
 _PLANS = weakref.WeakKeyDictionary()
+
+
+class _Plan:
+    """The steps that run a network, one per layer, and whether every one
+    is a backend's own function (`whole`)."""
+
+    __slots__ = ("steps", "whole")
+
+    def __init__(self, steps):
+        self.steps = steps
+        self.whole = all(step.own for step in steps)
 
 
 class _Step:
@@ -38,9 +49,9 @@ class _Step:
 
 
 def plan_of(network, layer_call=None):
-    """The steps that run `network` (one per layer, each with an `own`
-    flag: run by `layer_call`'s function), or None where Keras must run
-    it.
+    """The plan that runs `network`: its `steps`, one per layer, each
+    with an `own` flag (run by `layer_call`'s function), and `whole`
+    (every step is); or None where Keras must run it.
 
     Args:
         network: a functional `keras.Model`.
@@ -48,7 +59,7 @@ def plan_of(network, layer_call=None):
             function, or to None for the layer's own `call`; or None.
 
     Returns:
-        A list of steps, or None.
+        A `_Plan`, or None.
     """
     plans = _PLANS.setdefault(network, {})
     if layer_call not in plans:
@@ -90,7 +101,7 @@ def call_layers(network, inputs, training=None, layer_call=None, whole=False):
     flat_inputs = keras.tree.flatten(inputs)
     if plan is None or len(flat_inputs) != len(network.inputs):
         return None
-    if whole and not all(step.own for step in plan):
+    if whole and not plan.whole:
         return None
     values = {}
     for x, spec in zip(flat_inputs, network.inputs):
@@ -106,7 +117,7 @@ def call_layers(network, inputs, training=None, layer_call=None, whole=False):
         if keras.backend.standardize_dtype(x.dtype) != spec.dtype:
             x = keras.ops.cast(x, spec.dtype)
         values[id(spec)] = x
-    for step in plan:
+    for step in plan.steps:
         if isinstance(step.inputs, int):  # one tensor
             args = values[step.inputs]
         else:
@@ -169,4 +180,4 @@ def _plan(network, layer_call):
         )
     if not available.issuperset(id(x) for x in network.outputs):
         return None
-    return plan
+    return _Plan(plan)
