@@ -201,16 +201,7 @@ def _start_on_the_backend_asked_for(argv):
     than starting a second process."""
     if "keras" in sys.modules:
         return
-    backend, command, value_follows = None, None, False
-    for arg in argv:
-        if value_follows:
-            backend, value_follows = arg, False
-        elif arg == "--backend":
-            value_follows = True
-        elif arg.startswith("--backend="):
-            backend = arg.partition("=")[2]
-        elif command is None and not arg.startswith("-"):
-            command = arg
+    backend, command = _backend_and_command(argv)
     if command in TENSORFLOW_COMMANDS:
         backend = "tensorflow"
     if backend in BACKENDS:
@@ -221,11 +212,27 @@ def _names_a_backend(argv):
     """Whether `argv` asks for a backend (`--backend X`, or a command that
     runs on TensorFlow), or only for help or the version, which need none
     (and answer without importing Keras)."""
-    asked = ("--backend", "--version", "--help", "-h")
-    if any(arg in asked or arg.startswith("--backend=") for arg in argv):
+    if any(arg in ("--version", "--help", "-h") for arg in argv):
         return True
-    commands = [arg for arg in argv if not arg.startswith("-")]
-    return bool(commands) and commands[0] in TENSORFLOW_COMMANDS
+    backend, command = _backend_and_command(argv)
+    return backend is not None or command in TENSORFLOW_COMMANDS
+
+
+def _backend_and_command(argv):
+    """`(backend, command)` as `argv` gives them, before parsing: the
+    value of `--backend` (None without one, "" where the value is
+    missing) and the first word that is neither an option nor its value."""
+    backend, command, value_follows = None, None, False
+    for arg in argv:
+        if value_follows:
+            backend, value_follows = arg, False
+        elif arg == "--backend":
+            backend, value_follows = "", True
+        elif arg.startswith("--backend="):
+            backend = arg.partition("=")[2]
+        elif command is None and not arg.startswith("-"):
+            command = arg
+    return backend, command
 
 
 def _running_backend():
