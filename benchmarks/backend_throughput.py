@@ -19,7 +19,13 @@ TensorFlow. With `--processes K`, every backend runs in K processes, all
 taking turns: the median is then over all of their runs, and the table
 also shows the lowest and highest median of one process. With
 `--task sample`, the time of `generate` for `SAMPLE_BATCH` images is
-measured instead (for `ddpm`, its whole DDIM sampler of 50 steps).
+measured instead (for `ddpm`, its whole DDIM sampler of 50 steps). With
+`--task convolutions`, only the model's convolutions are timed: each
+`Conv2D` and `Conv2DTranspose` of its networks, called on a batch of its
+input shape and differentiated with respect to its input and kernel, one
+after another, compiled on their own; a "step" is one pass over all of
+them. Set against `train`, it says how much of a backend's ratio to
+another is the convolution kernels' and how much the rest of the step's.
 
 It needs only `keras_genimg.models` and numpy, so it runs where
 TensorFlow is not installed (e.g. a GPU machine with JAX and PyTorch:
@@ -27,7 +33,7 @@ TensorFlow is not installed (e.g. a GPU machine with JAX and PyTorch:
 
     python benchmarks/backend_throughput.py [--backends jax tensorflow torch]
         [--models dcgan vae cgan cvae sngan wgan_gp ddpm] [--steps 32]
-        [--repeats 3] [--task {train,sample}] [--processes 1]
+        [--repeats 3] [--task {train,sample,convolutions}] [--processes 1]
 """
 
 import argparse
@@ -40,7 +46,7 @@ import time
 
 BACKENDS = ("tensorflow", "jax", "torch")
 MODELS = ("dcgan", "vae", "cgan", "cvae", "sngan", "wgan_gp", "ddpm")
-TASKS = ("train", "sample")
+TASKS = ("train", "sample", "convolutions")
 SAMPLE_BATCH = 64
 # Steps of each `fit` call left out of its time: the first steps and the
 # call's setup (its data adapter, callbacks) are not the step's speed.
@@ -118,10 +124,98 @@ def serve(name, steps, task="train"):
             model.generate(num_images=SAMPLE_BATCH, seed=0)
             return time.perf_counter() - start
 
+    if task == "convolutions":
+        passes = [
+            convolution_pass(layer, entry.batch_size, rng)
+            for layer in convolution_layers(model)
+        ]
+
+        def run():
+            start = time.perf_counter()
+            for _ in range(steps - UNTIMED_STEPS):
+                for convolution in passes:
+                    convolution()
+            return time.perf_counter() - start
+
     run()  # warm-up: tracing, compiling
     print(f"ready {keras.backend.backend()}", flush=True)
     for _ in sys.stdin:
         print(f"seconds {run()}", flush=True)
+
+
+def convolution_layers(model):
+    """The trained `Conv2D` and `Conv2DTranspose` layers of `model`'s
+    networks (not a weight average's copies, nor the layers inside a
+    wrapper such as spectral normalization)."""
+    import keras
+
+    kinds = keras.layers.Conv2D | keras.layers.Conv2DTranspose
+    found, networks = [], list(model.layers)
+    while networks:
+        layer = networks.pop(0)
+        if isinstance(layer, kinds) and layer.trainable_variables:
+            found.append(layer)
+        networks.extend(getattr(layer, "layers", []))
+    return found
+
+
+def convolution_gradients(layer):
+    """`gradients(weights, batch)`: the gradients of half the squared
+    output of `layer` called on `batch` with `weights`, with respect to
+    the weights and the batch (flat: the weights' first), compiled as the
+    backend compiles a training step."""
+    import keras
+
+    def loss(weights, batch):
+        outputs, _ = layer.stateless_call(weights, [], batch)
+        return keras.ops.sum(keras.ops.square(outputs)) / 2
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        differentiate = jax.jit(jax.grad(loss, argnums=(0, 1)))
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        @tf.function
+        def differentiate(weights, batch):
+            with tf.GradientTape() as tape:
+                tape.watch([weights, batch])
+                value = loss(weights, batch)
+            return tape.gradient(value, [weights, batch])
+    else:
+        import torch
+
+        def differentiate(weights, batch):
+            weights = [w.detach().requires_grad_() for w in weights]
+            batch = batch.detach().requires_grad_()
+            return torch.autograd.grad(loss(weights, batch), [*weights, batch])
+
+    def gradients(weights, batch):
+        return keras.tree.flatten(differentiate(weights, batch))
+
+    return gradients
+
+
+def convolution_pass(layer, batch_size, rng):
+    """A function that runs `convolution_gradients(layer)` on a random
+    batch of the layer's input shape and waits for them."""
+    import keras
+    import numpy as np
+
+    shape = (batch_size, *layer.input.shape[1:])
+    batch = keras.ops.convert_to_tensor(rng.random(shape, "float32"))
+    weights = [
+        keras.ops.convert_to_tensor(keras.ops.convert_to_numpy(w))
+        for w in layer.trainable_variables
+    ]
+    gradients = convolution_gradients(layer)
+
+    def run():
+        np.asarray(keras.ops.convert_to_numpy(gradients(weights, batch)[0]))
+
+    return run
 
 
 class Worker:

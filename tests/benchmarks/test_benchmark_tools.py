@@ -168,3 +168,62 @@ def test_a_gan_contestant_takes_two_learning_rates():
     assert float(model.optimizer.learning_rate) == pytest.approx(1e-4)
     assert float(model.adversary_optimizer.learning_rate) == pytest.approx(4e-4)
     assert float(model.optimizer.beta_1) == 0.5  # the rest as by default
+
+
+# === backend_throughput --task convolutions ===
+
+
+def test_convolution_layers_are_the_trained_networks_convolutions():
+    import keras
+
+    from keras_genimg import models
+
+    backend_throughput = pytest.importorskip("backend_throughput")
+    model = models.get("dcgan", image_shape=(16, 16, 1), latent_dim=8, seed=0)
+    trained = [
+        layer
+        for network in (model.generator, model.discriminator)
+        for layer in network.layers
+        if isinstance(layer, keras.layers.Conv2D | keras.layers.Conv2DTranspose)
+    ]
+    found = backend_throughput.convolution_layers(model)
+    assert [id(layer) for layer in found] == [id(layer) for layer in trained]
+    # The generator's weight average holds copies that are not trained.
+    assert len(trained) < sum(
+        isinstance(layer, keras.layers.Conv2D | keras.layers.Conv2DTranspose)
+        for network in model.layers
+        for layer in getattr(network, "layers", [])
+    )
+
+
+def test_convolution_gradients_are_those_of_half_the_squared_output():
+    import keras
+    import numpy as np
+
+    from keras_genimg.models import Conv2D
+
+    backend_throughput = pytest.importorskip("backend_throughput")
+    rng = np.random.default_rng(0)
+    inputs = keras.Input((3, 3, 2))
+    layer = Conv2D(4, 1, use_bias=False)
+    keras.Model(inputs, layer(inputs))
+    kernel = rng.normal(size=(1, 1, 2, 4)).astype("float32")
+    batch = rng.normal(size=(5, 3, 3, 2)).astype("float32")
+    gradients = backend_throughput.convolution_gradients(layer)(
+        [keras.ops.convert_to_tensor(kernel)],
+        keras.ops.convert_to_tensor(batch),
+    )
+    kernel_grad, batch_grad = map(keras.ops.convert_to_numpy, gradients)
+    # A 1x1 convolution is a matrix product: y = x K, so dL/dK = x^T y and
+    # dL/dx = y K^T for L = |y|^2 / 2.
+    x = batch.reshape(-1, 2)
+    y = x @ kernel.reshape(2, 4)
+    np.testing.assert_allclose(
+        kernel_grad.reshape(2, 4), x.T @ y, rtol=1e-5, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        batch_grad.reshape(-1, 2),
+        y @ kernel.reshape(2, 4).T,
+        rtol=1e-5,
+        atol=1e-5,
+    )
