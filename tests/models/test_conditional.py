@@ -6,14 +6,19 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from keras import ops
 from PIL import Image
 
 from keras_genimg import models
 from keras_genimg.callbacks import SampleGrid, make_grid
 from keras_genimg.export import export_saved_model
-from keras_genimg.models import DCGAN, VAE, ConditionalGAN, ConditionalVAE
+from keras_genimg.models import (
+    DCGAN,
+    VAE,
+    ConditionalGAN,
+    ConditionalVAE,
+    backend,
+)
 from keras_genimg.models import conditional_networks as networks
 from keras_genimg.serving import signature_table as tables
 from tests.model_checks import assert_save_load_round_trip
@@ -42,6 +47,10 @@ def tiny(model_class, **kwargs):
     return model_class(SHAPE, num_classes=NUM_CLASSES, **kwargs)
 
 
+def spread_latents():
+    return np.random.default_rng(1).standard_normal((8, 4)).astype("float32")
+
+
 def label_and_latent_spread(generate):
     """Mean squared distance of images across labels and across latents.
 
@@ -49,7 +58,7 @@ def label_and_latent_spread(generate):
     of one label drawn from different latents, and between images of
     different labels drawn from the same latent.
     """
-    z = np.random.default_rng(1).standard_normal((8, 4)).astype("float32")
+    z = spread_latents()
     images = np.stack([generate(z, k) for k in range(NUM_CLASSES)])
     images = images.reshape(NUM_CLASSES, len(z), -1)
     same = (
@@ -66,6 +75,21 @@ def label_and_latent_spread(generate):
         ]
     )
     return same, different
+
+
+def asked_class_fraction(generate):
+    """How often, over 8 latents and every label, the brightest of the
+    classes' square places (`CORNERS`) is the asked label's: about 1/3
+    for images that ignore the label."""
+    hits = []
+    for label in range(NUM_CLASSES):
+        images = np.asarray(generate(spread_latents(), label))
+        brightness = [
+            images[:, top : top + 7, left : left + 7].mean(axis=(1, 2, 3))
+            for top, left in CORNERS
+        ]
+        hits.extend(np.argmax(brightness, axis=0) == label)
+    return np.mean(hits)
 
 
 @pytest.fixture(autouse=True)
@@ -122,15 +146,24 @@ def test_projection_discriminator_projects_the_label_on_the_features():
 )
 def test_dot_equals_keras_dot(options, shapes):
     rng = np.random.default_rng(0)
-    a, b = (tf.constant(rng.normal(size=s), "float32") for s in shapes)
-    results = []
-    for layer in (networks.Dot(**options), keras.layers.Dot(**options)):
-        with tf.GradientTape() as tape:
-            tape.watch([a, b])
+    a, b = (
+        ops.convert_to_tensor(rng.normal(size=s), "float32") for s in shapes
+    )
+
+    def value_and_gradients(layer):
+        def loss_of(a, b):
             y = layer([a, b])
-            loss = tf.reduce_sum(y * tf.sin(y))
-        results.append([y, *tape.gradient(loss, [a, b])])
-    for got, expected in zip(*results):
+            return ops.sum(y * ops.sin(y)), y
+
+        (_, y), grad_a = backend.value_and_input_grad(
+            lambda a: loss_of(a, b), a
+        )
+        _, grad_b = backend.value_and_input_grad(lambda b: loss_of(a, b), b)
+        return [ops.convert_to_numpy(t) for t in (y, grad_a, grad_b)]
+
+    ours = value_and_gradients(networks.Dot(**options))
+    keras_own = value_and_gradients(keras.layers.Dot(**options))
+    for got, expected in zip(ours, keras_own):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
     assert type(networks.Dot(**options)).__name__ == "Dot"
 
@@ -160,7 +193,9 @@ def test_network_config_round_trip(build):
     for out, cloned in zip(
         keras.tree.flatten(network(inputs)), keras.tree.flatten(clone(inputs))
     ):
-        np.testing.assert_allclose(out, cloned, rtol=1e-6)
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(out), ops.convert_to_numpy(cloned), rtol=1e-6
+        )
 
 
 # === Sampling ===
@@ -263,10 +298,10 @@ def test_cgan_label_controls_the_output():
         g_optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5),
     )
     gan.fit(images, labels, batch_size=16, epochs=8, verbose=0)
-    same, different = label_and_latent_spread(
-        lambda z, k: gan.generate(z=z, labels=k)
-    )
-    assert different > 3 * same
+    generate = lambda z, k: gan.generate(z=z, labels=k)  # noqa: E731
+    same, different = label_and_latent_spread(generate)
+    assert different > same
+    assert asked_class_fraction(generate) >= 0.75
 
 
 # === ConditionalVAE ===
@@ -284,10 +319,14 @@ def test_cvae_learns_and_label_controls_the_output():
     assert losses[-1] < 0.7 * losses[0]
     assert error_after < 0.5 * error_before
     assert set(history.history) == {"loss", "reconstruction_loss", "kl_loss"}
-    same, different = label_and_latent_spread(
-        lambda z, k: cvae.decode(z, labels=k)
-    )
-    assert different > 3 * same
+    # Over 32 seeds on each backend the asked class came out 0.97-0.99 of
+    # the time on average (0.83 the lowest of 8 seeds each); the spread
+    # across labels was 1.7 to 100 times that across latents, so the
+    # spread alone cannot tell a weak label from chance.
+    decode = lambda z, k: cvae.decode(z, labels=k)  # noqa: E731
+    same, different = label_and_latent_spread(decode)
+    assert different > same
+    assert asked_class_fraction(decode) >= 0.75
 
 
 def test_cvae_encode_is_the_analytic_kl_of_its_posterior():
@@ -422,7 +461,14 @@ def test_sample_grid_has_one_row_per_class(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="exports run on TensorFlow (from other backends, `genimg "
+    "export` re-opens the file there: tests/backends)",
+)
 def test_conditional_export_takes_a_label(tmp_path):
+    import tensorflow as tf
+
     model = tiny(VAE)
     model.compile()
     path = export_saved_model(model, tmp_path / "cvae", warmup=False)
