@@ -202,7 +202,6 @@ def convolution_pass(layer, batch_size, rng):
     """A function that runs `convolution_gradients(layer)` on a random
     batch of the layer's input shape and waits for them."""
     import keras
-    import numpy as np
 
     shape = (batch_size, *layer.input.shape[1:])
     batch = keras.ops.convert_to_tensor(rng.random(shape, "float32"))
@@ -213,7 +212,7 @@ def convolution_pass(layer, batch_size, rng):
     gradients = convolution_gradients(layer)
 
     def run():
-        np.asarray(keras.ops.convert_to_numpy(gradients(weights, batch)[0]))
+        keras.ops.convert_to_numpy(gradients(weights, batch)[0])
 
     return run
 
